@@ -1,0 +1,424 @@
+/**
+ * Building the published `data/` tree from daily objects, in steps that the CLI runs in one
+ * process (or a worker pool) and the state machine runs as separate Lambdas:
+ *
+ *   planBuild → buildMonth (writes changed days, the month rollup and its summary)
+ *             → rebuildPairs (optional layout) → finishSite (event list, series, state).
+ *
+ * Every write goes through {@link writeIfChanged}, so a file whose content did not change is
+ * never rewritten and never published again.
+ */
+import { createHash } from 'node:crypto';
+import { buildDayShard, shardArray, arrayBody, type DayShard, type Rejection } from './day-shard.js';
+import { monthOf, parseCompactDay, type Day, type Month } from './days.js';
+import { mergeEventList, parseEventList, serialiseEventList } from './event-list.js';
+import { bodyByteLength, type Body, type ObjectInfo, type ObjectStore } from './object-store.js';
+import { pyDumps, pyLoads } from './python-json.js';
+import {
+  channelDayPath,
+  DAILY_OBJECT_PREFIX,
+  dailyObjectKey,
+  dayShardPath,
+  eventChannelPath,
+  eventDateDirectory,
+  eventDayPath,
+  EVENT_LIST_FILE,
+  LAST_UPDATED_FILE,
+  monthRollupPath,
+  STATE_FILE,
+} from './site-paths.js';
+import { isUpToDate, lastUpdated, parseState, pythonUtcTimestamp, serialiseState, type BuildState } from './state.js';
+import {
+  buildSeries,
+  countDay,
+  monthSummaryPath,
+  parseMonthSummary,
+  serialiseMonthSummary,
+  SUMMARY_INDEX_PATH,
+  SUMMARY_MONTH_PREFIX,
+  SUMMARY_SERIES_PATHS,
+  type DayCounts,
+  type MonthSummary,
+} from './summary.js';
+
+export const LAYOUTS = ['date', 'channel', 'event', 'summary'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+export const DEFAULT_LAYOUTS: readonly Layout[] = ['date', 'summary'];
+
+export function parseLayouts(text: string): Layout[] {
+  const names = text.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(LAYOUTS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`unknown layout ${unknown.map((n) => JSON.stringify(n)).join(', ')} (known: ${LAYOUTS.join(', ')})`);
+  if (!names.includes('date')) throw new Error('the "date" layout is always built (the web UI reads it); add it to the list');
+  return [...new Set(names)] as Layout[];
+}
+
+/** A daily object as the source lists it. */
+export interface SourceDay {
+  readonly day: Day;
+  readonly key: string;
+  readonly size: number;
+  /** LastModified in the state's form. */
+  readonly ts: string;
+}
+
+export function sourceDaysFromListing(listing: Iterable<ObjectInfo>): { days: SourceDay[]; ignored: string[] } {
+  const days: SourceDay[] = [];
+  const ignored: string[] = [];
+  for (const info of listing) {
+    const day = parseCompactDay(info.key.slice(DAILY_OBJECT_PREFIX.length));
+    if (!info.key.startsWith(DAILY_OBJECT_PREFIX) || day === null) ignored.push(info.key);
+    else days.push({ day, key: info.key, size: info.size, ts: pythonUtcTimestamp(info.lastModified) });
+  }
+  days.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+  return { days, ignored };
+}
+
+export async function listSourceDays(source: ObjectStore): Promise<{ days: SourceDay[]; ignored: string[] }> {
+  const listing: ObjectInfo[] = [];
+  for await (const info of source.list(DAILY_OBJECT_PREFIX)) listing.push(info);
+  return sourceDaysFromListing(listing);
+}
+
+export interface PlanOptions {
+  /** Rebuild every day. */
+  readonly force?: boolean;
+  /** Rebuild exactly these days (they must exist), whatever the state says. */
+  readonly only?: readonly Day[];
+  /** Site paths of day shards that exist; a day whose shard is missing is rebuilt. */
+  readonly existingShards?: ReadonlySet<string>;
+}
+
+export interface BuildPlan {
+  readonly days: readonly SourceDay[];
+  readonly changed: readonly SourceDay[];
+  /** Months with a changed day, in order, with all of their days. */
+  readonly months: ReadonlyMap<Month, readonly SourceDay[]>;
+}
+
+export class UnknownDayError extends Error {
+  constructor(readonly days: readonly Day[]) {
+    super(`no daily object for ${days.join(', ')}`);
+    this.name = 'UnknownDayError';
+  }
+}
+
+export function planBuild(days: readonly SourceDay[], state: BuildState, options: PlanOptions = {}): BuildPlan {
+  let changed: SourceDay[];
+  if (options.only) {
+    const wanted = new Set(options.only);
+    changed = days.filter((d) => wanted.has(d.day));
+    const missing = [...wanted].filter((day) => !changed.some((d) => d.day === day));
+    if (missing.length > 0) throw new UnknownDayError(missing);
+  } else {
+    changed = days.filter(
+      (d) =>
+        options.force ||
+        !isUpToDate(state, d.key, d) ||
+        (options.existingShards !== undefined && !options.existingShards.has(dayShardPath(d.day))),
+    );
+  }
+  const touched = new Set(changed.map((d) => monthOf(d.day)));
+  const months = new Map<Month, SourceDay[]>();
+  for (const d of days) {
+    const month = monthOf(d.day);
+    if (!touched.has(month)) continue;
+    let list = months.get(month);
+    if (!list) months.set(month, (list = []));
+    list.push(d);
+  }
+  return { days, changed, months };
+}
+
+/** What a step wrote, as site paths (relative to `data/`). */
+export interface SiteChanges {
+  written: string[];
+  deleted: string[];
+  bytesWritten: number;
+}
+
+export function emptyChanges(): SiteChanges {
+  return { written: [], deleted: [], bytesWritten: 0 };
+}
+
+export function mergeChanges(into: SiteChanges, from: SiteChanges): SiteChanges {
+  into.written.push(...from.written);
+  into.deleted.push(...from.deleted);
+  into.bytesWritten += from.bytesWritten;
+  return into;
+}
+
+function md5(body: Body): string {
+  const hash = createHash('md5');
+  if (typeof body === 'string' || body instanceof Uint8Array) hash.update(body);
+  else for (const chunk of body) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+function sameBytes(stored: Uint8Array, body: Body): boolean {
+  const expected = typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? body : Buffer.from(body.join(''));
+  return Buffer.compare(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength), Buffer.from(expected)) === 0;
+}
+
+/** Writes only when the stored object differs, comparing sizes, then ETags (S3) or bytes (local). */
+export async function writeIfChanged(store: ObjectStore, key: string, body: Body, changes: SiteChanges, path = key): Promise<boolean> {
+  const size = bodyByteLength(body);
+  const current = await store.head(key);
+  if (current && current.size === size) {
+    if (current.etag === `"${md5(body)}"`) return false;
+    const stored = await store.get(key);
+    if (stored && sameBytes(stored.body, body)) return false;
+  }
+  await store.put(key, body);
+  changes.written.push(path);
+  changes.bytesWritten += size;
+  return true;
+}
+
+export async function deleteIfPresent(store: ObjectStore, key: string, changes: SiteChanges): Promise<void> {
+  if (!(await store.head(key))) return;
+  await store.delete(key);
+  changes.deleted.push(key);
+}
+
+/** Everything a day contributes to the build besides its own files. */
+export interface DayOutcome {
+  readonly day: Day;
+  readonly events: number;
+  readonly lines: number;
+  readonly bytesRead: number;
+  readonly rejections: readonly Rejection[];
+  readonly eventNames: readonly string[];
+  readonly counts: DayCounts;
+  /** `event\u0000channel` pairs whose all-time file needs rebuilding. */
+  readonly touchedPairs: readonly string[];
+}
+
+export class MissingDailyObjectError extends Error {
+  constructor(readonly key: string, location: string) {
+    super(`daily object ${key} is missing from ${location}`);
+    this.name = 'MissingDailyObjectError';
+  }
+}
+
+export async function readDayShard(source: ObjectStore, day: Day): Promise<{ shard: DayShard; bytesRead: number }> {
+  const key = dailyObjectKey(day);
+  const object = await source.get(key);
+  if (!object) throw new MissingDailyObjectError(key, source.location);
+  return { shard: buildDayShard(object.body), bytesRead: object.size };
+}
+
+function groupEntries<K extends 'channel' | 'event'>(shard: DayShard, field: K): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const entry of shard.entries) {
+    let list = groups.get(entry[field]);
+    if (!list) groups.set(entry[field], (list = []));
+    list.push(entry.json);
+  }
+  return groups;
+}
+
+/** The channel and event names of a published shard, read back without trusting its shape. */
+function namesInPublishedShard(json: string): { channels: Set<string>; events: Set<string>; pairs: Set<string> } {
+  const channels = new Set<string>();
+  const events = new Set<string>();
+  const pairs = new Set<string>();
+  let value;
+  try {
+    value = pyLoads(json);
+  } catch {
+    return { channels, events, pairs };
+  }
+  if (!Array.isArray(value)) return { channels, events, pairs };
+  for (const item of value) {
+    if (!(item instanceof Map)) continue;
+    const channel = item.get('channel');
+    const event = item.get('event');
+    if (typeof channel === 'string') channels.add(channel);
+    if (typeof event === 'string') events.add(event);
+    if (typeof channel === 'string' && typeof event === 'string') pairs.add(`${event}\u0000${channel}`);
+  }
+  return { channels, events, pairs };
+}
+
+/**
+ * Writes a day's own files: its date shard and, with those layouts, its per-channel and
+ * per-event shards, removing per-channel and per-event files the day no longer has.
+ */
+export async function writeDayFiles(site: ObjectStore, day: Day, shard: DayShard, layouts: readonly Layout[]): Promise<{ changes: SiteChanges; touchedPairs: string[] }> {
+  const changes = emptyChanges();
+  const byChannel = layouts.includes('channel');
+  const byEvent = layouts.includes('event');
+  const touchedPairs = new Set<string>();
+  if (byChannel || byEvent) {
+    const previous = await site.get(dayShardPath(day));
+    const old = previous ? namesInPublishedShard(Buffer.from(previous.body).toString('utf8')) : null;
+    const channels = groupEntries(shard, 'channel');
+    const events = groupEntries(shard, 'event');
+    if (byChannel) {
+      for (const [channel, items] of channels) await writeIfChanged(site, channelDayPath(channel, day), shardArray(items), changes);
+      for (const channel of old?.channels ?? []) if (!channels.has(channel)) await deleteIfPresent(site, channelDayPath(channel, day), changes);
+    }
+    if (byEvent) {
+      for (const [event, items] of events) await writeIfChanged(site, eventDayPath(event, day), shardArray(items), changes);
+      for (const event of old?.events ?? []) if (!events.has(event)) await deleteIfPresent(site, eventDayPath(event, day), changes);
+      for (const entry of shard.entries) touchedPairs.add(`${entry.event}\u0000${entry.channel}`);
+      for (const pair of old?.pairs ?? []) touchedPairs.add(pair);
+    }
+  }
+  // The date shard goes last: it is what tells the next run which names the day had.
+  await writeIfChanged(site, dayShardPath(day), shard.json, changes);
+  return { changes, touchedPairs: [...touchedPairs] };
+}
+
+export interface MonthOptions {
+  readonly layouts: readonly Layout[];
+  /** Days whose own files are written; the other days are only read for the rollup. */
+  readonly writeDays: ReadonlySet<Day>;
+  /** Called after each day, for progress reporting. */
+  readonly onDay?: (outcome: DayOutcome) => void;
+}
+
+/**
+ * One month: rebuilds every day of it from the daily objects (writing the files of the days
+ * in `writeDays`), then the month rollup and, with the summary layout, the month's counts.
+ * The rollup depends on the month's daily objects alone, never on previously published files.
+ */
+export async function buildMonth(
+  site: ObjectStore,
+  source: ObjectStore,
+  month: Month,
+  days: readonly SourceDay[],
+  options: MonthOptions,
+): Promise<{ changes: SiteChanges; outcomes: DayOutcome[] }> {
+  const changes = emptyChanges();
+  const outcomes: DayOutcome[] = [];
+  const bodies: string[] = [];
+  const summary: MonthSummary = new Map();
+  for (const { day } of days) {
+    const { shard, bytesRead } = await readDayShard(source, day);
+    let touchedPairs: string[] = [];
+    if (options.writeDays.has(day)) {
+      const written = await writeDayFiles(site, day, shard, options.layouts);
+      mergeChanges(changes, written.changes);
+      touchedPairs = written.touchedPairs;
+    }
+    if (shard.entries.length > 0) bodies.push(arrayBody(shard.json));
+    const counts = countDay(shard.entries);
+    summary.set(day, counts);
+    const outcome: DayOutcome = {
+      day,
+      events: shard.entries.length,
+      lines: shard.lines,
+      bytesRead,
+      rejections: options.writeDays.has(day) ? shard.rejections : [],
+      eventNames: options.writeDays.has(day) ? Object.keys(counts.events) : [],
+      counts,
+      touchedPairs,
+    };
+    outcomes.push(outcome);
+    options.onDay?.(outcome);
+  }
+  await writeIfChanged(site, monthRollupPath(month), monthRollupChunks(bodies), changes);
+  if (options.layouts.includes('summary')) {
+    await writeIfChanged(site, monthSummaryPath(month), serialiseMonthSummary(summary), changes);
+  }
+  return { changes, outcomes };
+}
+
+/** `json.dumps(day1 + day2 + …)` as chunks, so a large month is never joined in memory twice. */
+function monthRollupChunks(bodies: readonly string[]): string[] {
+  const chunks: string[] = ['['];
+  bodies.forEach((body, i) => {
+    if (i > 0) chunks.push(', ');
+    chunks.push(body);
+  });
+  chunks.push(']');
+  return chunks;
+}
+
+/**
+ * The all-time `events/{event}/channels/{channel}.json` files of the given pairs, from the
+ * per-event day shards, in day order.
+ */
+export async function rebuildPairs(site: ObjectStore, pairs: Iterable<string>): Promise<SiteChanges> {
+  const changes = emptyChanges();
+  const channelsByEvent = new Map<string, Set<string>>();
+  for (const pair of pairs) {
+    const [event, channel] = pair.split('\u0000') as [string, string];
+    let set = channelsByEvent.get(event);
+    if (!set) channelsByEvent.set(event, (set = new Set()));
+    set.add(channel);
+  }
+  for (const [event, channels] of channelsByEvent) {
+    const items = new Map<string, string[]>([...channels].map((c) => [c, []]));
+    for await (const info of site.list(eventDateDirectory(event))) {
+      const object = await site.get(info.key);
+      if (!object) continue;
+      for (const item of publishedItems(Buffer.from(object.body).toString('utf8'))) {
+        if (item.channel !== undefined) items.get(item.channel)?.push(item.json);
+      }
+    }
+    for (const [channel, list] of items) {
+      const path = eventChannelPath(event, channel);
+      if (list.length === 0) await deleteIfPresent(site, path, changes);
+      else await writeIfChanged(site, path, shardArray(list), changes);
+    }
+  }
+  return changes;
+}
+
+/** The items of a published array, each re-serialised as the generator writes it, with its channel. */
+function publishedItems(json: string): Array<{ json: string; channel: string | undefined }> {
+  const value = pyLoads(json);
+  if (!Array.isArray(value)) return [];
+  return value.map((item) => {
+    const channel = item instanceof Map ? item.get('channel') : undefined;
+    return { json: pyDumps(item), channel: typeof channel === 'string' ? channel : undefined };
+  });
+}
+
+export interface FinishOptions {
+  readonly layouts: readonly Layout[];
+  /** Every day the run built, with its source listing (for the state). */
+  readonly built: readonly SourceDay[];
+  readonly eventNames: Iterable<string>;
+  /** The state the run started from. */
+  readonly state: BuildState;
+}
+
+/**
+ * The files every run ends with: event list, summary series, state and `last_updated.txt`.
+ * The state goes last, so a crash before it makes the next run redo this one.
+ */
+export async function finishSite(site: ObjectStore, options: FinishOptions): Promise<{ changes: SiteChanges; state: BuildState }> {
+  const changes = emptyChanges();
+  const previousList = await site.get(EVENT_LIST_FILE);
+  const previousNames = previousList ? parseEventList(Buffer.from(previousList.body).toString('utf8')) : [];
+  await writeIfChanged(site, EVENT_LIST_FILE, serialiseEventList(mergeEventList(previousNames, options.eventNames)), changes);
+
+  const state: BuildState = new Map(options.state);
+  for (const { key, size, ts } of options.built) state.set(key, { size, ts });
+  const latest = lastUpdated(state);
+
+  if (options.layouts.includes('summary')) {
+    const months: MonthSummary[] = [];
+    for await (const info of site.list(SUMMARY_MONTH_PREFIX)) {
+      const object = await site.get(info.key);
+      if (object) months.push(parseMonthSummary(Buffer.from(object.body).toString('utf8')));
+    }
+    const files = buildSeries(months, latest);
+    await writeIfChanged(site, SUMMARY_INDEX_PATH, files.index, changes);
+    await writeIfChanged(site, SUMMARY_SERIES_PATHS.total, files.total, changes);
+    await writeIfChanged(site, SUMMARY_SERIES_PATHS.events, files.events, changes);
+    await writeIfChanged(site, SUMMARY_SERIES_PATHS.channels, files.channels, changes);
+  }
+  if (latest !== null) await writeIfChanged(site, LAST_UPDATED_FILE, latest, changes);
+  await writeIfChanged(site, STATE_FILE, serialiseState(state), changes);
+  return { changes, state };
+}
+
+export async function readState(site: ObjectStore): Promise<BuildState> {
+  const object = await site.get(STATE_FILE);
+  return object ? parseState(Buffer.from(object.body).toString('utf8')) : new Map();
+}
