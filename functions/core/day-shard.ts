@@ -30,37 +30,91 @@ const BLANK = /^[ \t\f\v]*$/;
 const REJECTED_TEXT_LIMIT = 200;
 
 export function buildDayShard(content: string | Uint8Array): DayShard {
-  const { lines, invalidUtf8 } = splitDailyObject(content);
+  const { text, lines, invalidUtf8 } = splitDailyObject(content);
   const rejections: Rejection[] = [];
-  const seen = new Set<string>();
-  const entries: ShardEntry[] = [];
+  let entries: ShardEntry[] = [];
   let needsCodePointOrder = false;
+  // A daily object is normally unique and sorted, and recent lines come out of normalisation
+  // unchanged: then no entry can duplicate another, the order is already right, and the
+  // published array is the file itself with its newlines turned into separators.
+  let unchangedAndStrictlySorted = true;
+  let verbatim = text !== null && text.endsWith('\n');
+  let inTimestampOrder = true;
+  let previousLine = '';
+  let previousTimestamp = '';
   let nonBlank = 0;
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i] as string;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.endsWith('\r')) {
+      line = line.slice(0, -1);
+      verbatim = false;
+    }
     if (BLANK.test(line)) {
       if (invalidUtf8.has(i)) rejections.push({ line: i + 1, reason: 'not valid UTF-8', text: '' });
+      if (i !== lines.length - 1) verbatim = false;
       continue;
     }
     nonBlank++;
     const result = normaliseLine(line);
     if (!result.ok) {
       rejections.push({ line: i + 1, reason: result.reason, text: line.slice(0, REJECTED_TEXT_LIMIT) });
+      verbatim = false;
       continue;
     }
     const { entry } = result;
-    if (seen.has(entry.json)) continue;
-    seen.add(entry.json);
-    entries.push(entry);
+    if (unchangedAndStrictlySorted && (entry.json !== line || line <= previousLine)) unchangedAndStrictlySorted = false;
+    if (inTimestampOrder && entry.timestamp < previousTimestamp) inTimestampOrder = false;
     if (!needsCodePointOrder && hasSurrogates(entry.timestamp)) needsCodePointOrder = true;
+    previousLine = line;
+    previousTimestamp = entry.timestamp;
+    entries.push(entry);
   }
-  entries.sort(
-    needsCodePointOrder
-      ? (a, b) => compareCodePoints(a.timestamp, b.timestamp)
-      : (a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0),
-  );
-  return { entries, json: shardArray(entries.map((e) => e.json)), rejections, lines: nonBlank };
+  if (!inTimestampOrder || needsCodePointOrder) {
+    // Stable: events that share a timestamp keep their order in the file.
+    entries.sort(
+      needsCodePointOrder
+        ? (a, b) => compareCodePoints(a.timestamp, b.timestamp)
+        : (a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0),
+    );
+  }
+  if (!unchangedAndStrictlySorted) entries = firstOfEachInOrder(entries);
+  const json =
+    verbatim && unchangedAndStrictlySorted && inTimestampOrder && text !== null
+      ? `[${text.slice(0, -1).replaceAll('\n', ', ')}]`
+      : shardArray(entries.map((e) => e.json));
+  return { entries, json, rejections, lines: nonBlank };
+}
+
+/**
+ * Drops repeated entries, keeping the first. Identical entries share a timestamp, so after the
+ * stable sort they sit in the same run of equal timestamps, in file order: looking within
+ * runs gives the same result as a global "first of each" before sorting.
+ */
+function firstOfEachInOrder(entries: readonly ShardEntry[]): ShardEntry[] {
+  const unique: ShardEntry[] = [];
+  let runStart = 0;
+  let seen: Set<string> | null = null;
+  for (const entry of entries) {
+    if (unique.length === 0 || (unique[unique.length - 1] as ShardEntry).timestamp !== entry.timestamp) {
+      runStart = unique.length;
+      seen = null;
+      unique.push(entry);
+      continue;
+    }
+    const runLength = unique.length - runStart;
+    if (runLength < 8) {
+      let duplicate = false;
+      for (let k = runStart; k < unique.length; k++) if ((unique[k] as ShardEntry).json === entry.json) duplicate = true;
+      if (!duplicate) unique.push(entry);
+      continue;
+    }
+    seen ??= new Set(unique.slice(runStart).map((e) => e.json));
+    if (!seen.has(entry.json)) {
+      seen.add(entry.json);
+      unique.push(entry);
+    }
+  }
+  return unique;
 }
 
 /** `json.dumps(list)` for already-serialised items. */
@@ -77,10 +131,13 @@ export function arrayBody(json: string): string {
  * Splits a daily object into lines. Python would have refused a file that is not UTF-8; we
  * keep the valid lines and name each line that is not.
  */
-export function splitDailyObject(content: string | Uint8Array): { lines: string[]; invalidUtf8: Set<number> } {
-  if (typeof content === 'string') return { lines: content.split('\n'), invalidUtf8: new Set() };
+export function splitDailyObject(content: string | Uint8Array): { text: string | null; lines: string[]; invalidUtf8: Set<number> } {
+  if (typeof content === 'string') return { text: content, lines: content.split('\n'), invalidUtf8: new Set() };
   const buffer = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  if (isUtf8(buffer)) return { lines: buffer.toString('utf8').split('\n'), invalidUtf8: new Set() };
+  if (isUtf8(buffer)) {
+    const text = buffer.toString('utf8');
+    return { text, lines: text.split('\n'), invalidUtf8: new Set() };
+  }
   const lines: string[] = [];
   const invalidUtf8 = new Set<number>();
   let start = 0;
@@ -95,5 +152,5 @@ export function splitDailyObject(content: string | Uint8Array): { lines: string[
     }
     start = end + 1;
   }
-  return { lines, invalidUtf8 };
+  return { text: null, lines, invalidUtf8 };
 }

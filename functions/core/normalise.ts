@@ -12,8 +12,32 @@ const SIP_WITH_SUFFIX = /(SIP)[^\n]([^\n]*)-[^\n]*/gu;
 /** Python `re.sub(r'(SIP).(\d+)$', r'\1-\2', s)`: `\d` is any Unicode digit; `$` also matches before a final `\n`. */
 const SIP_DIGITS_AT_END = /(SIP)[^\n](\p{Nd}+)(?=\n?$)/gu;
 
+/** Where Python's and a simple scan's semantics could differ: non-ASCII (code points, Unicode digits) or newlines. */
+const NEEDS_REGEXES = /[^\x00-\x09\x0b-\x7f]/;
+
 export function rewriteChannel(channel: string): string {
-  if (!channel.includes('SIP')) return channel;
+  const sip = channel.indexOf('SIP');
+  if (sip === -1) return channel;
+  if (NEEDS_REGEXES.test(channel)) return rewriteChannelWithRegexes(channel);
+  // Rule 1 on one line of ASCII: the leftmost "SIP" matches when a "-" follows the character
+  // after it; the greedy group runs to the last "-", and the match runs to the end.
+  const dash = channel.lastIndexOf('-');
+  const first = dash >= sip + 4 ? `${channel.slice(0, sip)}SIP-${channel.slice(sip + 4, dash)}` : channel;
+  // Rule 2: "SIP", one character, then only digits to the end; the leftmost such "SIP" wins.
+  let digitsFrom = first.length;
+  while (digitsFrom > 0 && isAsciiDigit(first.charCodeAt(digitsFrom - 1))) digitsFrom--;
+  for (let i = Math.max(0, digitsFrom - 4); i <= first.length - 5; i++) {
+    if (first.startsWith('SIP', i)) return `${first.slice(0, i)}SIP-${first.slice(i + 4)}`;
+  }
+  return first;
+}
+
+function isAsciiDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** The two substitutions exactly as written, for any input; the reference for {@link rewriteChannel}. */
+export function rewriteChannelWithRegexes(channel: string): string {
   return channel.replace(SIP_WITH_SUFFIX, '$1-$2').replace(SIP_DIGITS_AT_END, '$1-$2');
 }
 
@@ -34,29 +58,34 @@ export type LineResult = { ok: true; entry: ShardEntry } | { ok: false; reason: 
 
 /**
  * Lines as the drainer writes them: printable ASCII without escapes, in the terse shape, with
- * or without `endpoint`. For these the output can be produced by string surgery, and when
+ * or without `endpoint`. For these the output is produced by string surgery, and when
  * normalisation changes nothing, the line itself is the output.
  */
 const CANONICAL_LINE =
   /^\{"timestamp": "([ !#-[\]-~]*)", "channel": "([ !#-[\]-~]*)", (?:"endpoint": "([ !#-[\]-~]*)", )?"event": "([ !#-[\]-~]*)"\}$/;
 
 export function normaliseLine(line: string): LineResult {
-  const match = CANONICAL_LINE.exec(line);
-  if (match) return { ok: true, entry: normaliseCanonical(line, match) };
-  return normaliseParsed(line);
+  const entry = normaliseCanonical(line);
+  return entry ? { ok: true, entry } : normaliseParsed(line);
 }
 
-function normaliseCanonical(line: string, match: RegExpExecArray): ShardEntry {
+/** The entry for a canonical line, or null for any other line. */
+function normaliseCanonical(line: string): ShardEntry | null {
+  const match = CANONICAL_LINE.exec(line);
+  if (!match) return null;
   const timestamp = match[1] as string;
   const rawChannel = match[2] as string;
   const endpoint = match[3];
   const rawEvent = match[4] as string;
   const channel = endpoint ? endpoint : rewriteChannel(rawChannel);
   const event = normaliseEventName(rawEvent);
-  if (channel === rawChannel && event === rawEvent) return { timestamp, channel, event, json: line };
-  const endpointPart = endpoint === undefined ? '' : `"endpoint": "${endpoint}", `;
-  const json = `{"timestamp": "${timestamp}", "channel": "${channel}", ${endpointPart}"event": "${event}"}`;
+  const json = channel === rawChannel && event === rawEvent ? line : rebuild(timestamp, channel, endpoint, event);
   return { timestamp, channel, event, json };
+}
+
+function rebuild(timestamp: string, channel: string, endpoint: string | undefined, event: string): string {
+  const endpointPart = endpoint === undefined ? '' : `"endpoint": "${endpoint}", `;
+  return `{"timestamp": "${timestamp}", "channel": "${channel}", ${endpointPart}"event": "${event}"}`;
 }
 
 function normaliseParsed(line: string): LineResult {

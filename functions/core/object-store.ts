@@ -36,6 +36,15 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every key under the prefix, in lexicographic order, across all pages. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Optional: a write whose body arrives in pieces and is never held in memory whole. */
+  openWrite?(key: string): Promise<ObjectWriter>;
+}
+
+export interface ObjectWriter {
+  write(chunk: string): Promise<void>;
+  /** Stores the object unless it is byte-identical to the stored one: bytes written, or null. */
+  commitIfChanged(): Promise<number | null>;
+  abort(): Promise<void>;
 }
 
 /** A conditional write lost the race: someone else changed the object since it was read. */

@@ -189,7 +189,6 @@ export interface DayOutcome {
   readonly bytesRead: number;
   readonly rejections: readonly Rejection[];
   readonly eventNames: readonly string[];
-  readonly counts: DayCounts;
   /** `event\u0000channel` pairs whose all-time file needs rebuilding. */
   readonly touchedPairs: readonly string[];
 }
@@ -275,14 +274,20 @@ export interface MonthOptions {
   readonly layouts: readonly Layout[];
   /** Days whose own files are written; the other days are only read for the rollup. */
   readonly writeDays: ReadonlySet<Day>;
+  /**
+   * For days not in `writeDays`, take the shard and counts already on the site (they were
+   * built from the same, unchanged daily object) instead of rebuilding them; a day whose
+   * files are missing is rebuilt from its daily object.
+   */
+  readonly reuseUnchanged?: boolean;
   /** Called after each day, for progress reporting. */
   readonly onDay?: (outcome: DayOutcome) => void;
 }
 
 /**
- * One month: rebuilds every day of it from the daily objects (writing the files of the days
- * in `writeDays`), then the month rollup and, with the summary layout, the month's counts.
- * The rollup depends on the month's daily objects alone, never on previously published files.
+ * One month: rebuilds the days in `writeDays` from their daily objects and writes their
+ * files, then the month rollup and, with the summary layout, the month's counts. The rollup
+ * needs only the month's daily objects, never a copy of the whole published history.
  */
 export async function buildMonth(
   site: ObjectStore,
@@ -293,48 +298,96 @@ export async function buildMonth(
 ): Promise<{ changes: SiteChanges; outcomes: DayOutcome[] }> {
   const changes = emptyChanges();
   const outcomes: DayOutcome[] = [];
-  const bodies: string[] = [];
+  const rollup = await openRollup(site, monthRollupPath(month));
   const summary: MonthSummary = new Map();
+  const withSummary = options.layouts.includes('summary');
+  const previousSummary = options.reuseUnchanged && withSummary ? await readMonthSummary(site, month) : null;
   for (const { day } of days) {
+    const written = options.writeDays.has(day);
+    const reused = !written && options.reuseUnchanged ? await reusableDay(site, day, previousSummary, withSummary) : null;
+    if (reused) {
+      await rollup.add(reused.body);
+      if (reused.counts) summary.set(day, reused.counts);
+      continue;
+    }
     const { shard, bytesRead } = await readDayShard(source, day);
     let touchedPairs: string[] = [];
-    if (options.writeDays.has(day)) {
-      const written = await writeDayFiles(site, day, shard, options.layouts);
-      mergeChanges(changes, written.changes);
-      touchedPairs = written.touchedPairs;
+    if (written) {
+      const result = await writeDayFiles(site, day, shard, options.layouts);
+      mergeChanges(changes, result.changes);
+      touchedPairs = result.touchedPairs;
     }
-    if (shard.entries.length > 0) bodies.push(arrayBody(shard.json));
+    await rollup.add(arrayBody(shard.json));
     const counts = countDay(shard.entries);
-    summary.set(day, counts);
+    if (withSummary) summary.set(day, counts);
     const outcome: DayOutcome = {
       day,
       events: shard.entries.length,
       lines: shard.lines,
       bytesRead,
-      rejections: options.writeDays.has(day) ? shard.rejections : [],
-      eventNames: options.writeDays.has(day) ? Object.keys(counts.events) : [],
-      counts,
+      rejections: written ? shard.rejections : [],
+      eventNames: written ? [...counts.events.keys()] : [],
       touchedPairs,
     };
     outcomes.push(outcome);
     options.onDay?.(outcome);
   }
-  await writeIfChanged(site, monthRollupPath(month), monthRollupChunks(bodies), changes);
-  if (options.layouts.includes('summary')) {
-    await writeIfChanged(site, monthSummaryPath(month), serialiseMonthSummary(summary), changes);
-  }
+  await rollup.finish(changes);
+  if (withSummary) await writeIfChanged(site, monthSummaryPath(month), serialiseMonthSummary(month, summary), changes);
   return { changes, outcomes };
 }
 
-/** `json.dumps(day1 + day2 + …)` as chunks, so a large month is never joined in memory twice. */
-function monthRollupChunks(bodies: readonly string[]): string[] {
-  const chunks: string[] = ['['];
-  bodies.forEach((body, i) => {
-    if (i > 0) chunks.push(', ');
-    chunks.push(body);
-  });
-  chunks.push(']');
-  return chunks;
+async function readMonthSummary(site: ObjectStore, month: Month): Promise<MonthSummary | null> {
+  const object = await site.get(monthSummaryPath(month));
+  if (!object) return null;
+  try {
+    return parseMonthSummary(Buffer.from(object.body).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** A day's published shard body and, when the summary needs them, its counts; null unless all are on the site. */
+async function reusableDay(site: ObjectStore, day: Day, previousSummary: MonthSummary | null, needCounts: boolean): Promise<{ body: string; counts: DayCounts | null } | null> {
+  const counts = needCounts ? (previousSummary?.get(day) ?? null) : null;
+  if (needCounts && counts === null) return null;
+  const object = await site.get(dayShardPath(day));
+  if (!object) return null;
+  const text = Buffer.from(object.body).toString('utf8');
+  if (!text.startsWith('[') || !text.endsWith(']')) return null;
+  return { body: arrayBody(text), counts };
+}
+
+/**
+ * `json.dumps(day1 + day2 + …)`, written as the days come: streamed to the store when it can
+ * take pieces (a large month is never held in memory), gathered otherwise.
+ */
+async function openRollup(store: ObjectStore, key: string) {
+  const writer = store.openWrite ? await store.openWrite(key) : null;
+  const chunks: string[] = [];
+  const emit = async (chunk: string) => (writer ? writer.write(chunk) : void chunks.push(chunk));
+  let empty = true;
+  await emit('[');
+  return {
+    async add(body: string): Promise<void> {
+      if (body === '') return;
+      if (!empty) await emit(', ');
+      await emit(body);
+      empty = false;
+    },
+    async finish(changes: SiteChanges): Promise<void> {
+      await emit(']');
+      if (!writer) {
+        await writeIfChanged(store, key, chunks, changes);
+        return;
+      }
+      const written = await writer.commitIfChanged();
+      if (written !== null) {
+        changes.written.push(key);
+        changes.bytesWritten += written;
+      }
+    },
+  };
 }
 
 /**

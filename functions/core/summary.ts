@@ -1,16 +1,25 @@
 /**
- * The summary layout: per-day counts by event and channel (`data/summary/date/YYYY/MM.json`),
- * and all-time time series as `[epochMillis, count]` pairs (`data/summary/series/*.json`), so a
- * chart of the whole history loads a few small files instead of every month rollup.
+ * The summary layout: small files a chart can load instead of the raw shards.
+ *
+ * - `summary/date/YYYY/MM.json`, per month, column-oriented so a long tail of rare names stays
+ *   cheap: `{"month": "202503", "days": ["20250301", …], "total": [n, …],
+ *   "events": {"name": [dayIndex, count, dayIndex, count, …]}, "channels": {…}}`
+ *   (only the days on which a name occurs, as flat index/count pairs).
+ * - `summary/series/total.json`: `[[epochMillis, count], …]`, one pair per day.
+ * - `summary/series/channels.json`: `{"channel": [[epochMillis, count], …]}`.
+ * - `summary/series/events.json`: the same for the {@link SERIES_EVENT_LIMIT} busiest events.
+ * - `summary/index.json`: range, totals, and every name with its all-time count, busiest first.
+ *
+ * These are new files, not read by the old UI, so they are compact JSON rather than Python's.
  */
 import { epochMillis, type Day, type Month } from './days.js';
 import type { ShardEntry } from './normalise.js';
-import { fromJs, pyDumps, pyLoads, sortByCodePoint, type PyValue } from './python-json.js';
+import { compareCodePoints, sortByCodePoint } from './python-json.js';
 
 export interface DayCounts {
   readonly total: number;
-  readonly events: Readonly<Record<string, number>>;
-  readonly channels: Readonly<Record<string, number>>;
+  readonly events: ReadonlyMap<string, number>;
+  readonly channels: ReadonlyMap<string, number>;
 }
 
 export type MonthSummary = Map<Day, DayCounts>;
@@ -22,12 +31,13 @@ export const SUMMARY_SERIES_PATHS = {
   channels: 'summary/series/channels.json',
 } as const;
 export const SUMMARY_MONTH_PREFIX = 'summary/date/';
+/** Events with an all-time series of their own; the rest are in the month files and the index. */
+export const SERIES_EVENT_LIMIT = 100;
 
 export function monthSummaryPath(month: Month): string {
   return `${SUMMARY_MONTH_PREFIX}${month.slice(0, 4)}/${month.slice(4, 6)}.json`;
 }
 
-/** Counts, with names in code-point order so the files are stable from run to run. */
 export function countDay(entries: readonly ShardEntry[]): DayCounts {
   const events = new Map<string, number>();
   const channels = new Map<string, number>();
@@ -35,57 +45,60 @@ export function countDay(entries: readonly ShardEntry[]): DayCounts {
     events.set(event, (events.get(event) ?? 0) + 1);
     channels.set(channel, (channels.get(channel) ?? 0) + 1);
   }
-  return { total: entries.length, events: sortedRecord(events), channels: sortedRecord(channels) };
+  return { total: entries.length, events, channels };
 }
 
-function sortedRecord(counts: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = Object.create(null);
-  for (const name of sortByCodePoint([...counts.keys()])) out[name] = counts.get(name) as number;
+interface MonthFile {
+  month: string;
+  days: string[];
+  total: number[];
+  events: Record<string, number[]>;
+  channels: Record<string, number[]>;
+}
+
+function columns(days: readonly Day[], summary: MonthSummary, field: 'events' | 'channels'): Record<string, number[]> {
+  const byName = new Map<string, number[]>();
+  days.forEach((day, index) => {
+    for (const [name, count] of (summary.get(day) as DayCounts)[field]) {
+      let pairs = byName.get(name);
+      if (!pairs) byName.set(name, (pairs = []));
+      pairs.push(index, count);
+    }
+  });
+  const out: Record<string, number[]> = {};
+  for (const name of sortByCodePoint([...byName.keys()])) out[name] = byName.get(name) as number[];
   return out;
 }
 
-function countsValue(counts: Readonly<Record<string, number>>): PyValue {
-  // A Map keeps names like "123" in place; a plain object would move them first.
-  return new Map(Object.keys(counts).map((name) => [name, fromJs(counts[name])]));
-}
-
-export function serialiseMonthSummary(summary: MonthSummary): string {
+export function serialiseMonthSummary(month: Month, summary: MonthSummary): string {
   const days = [...summary.keys()].sort();
-  const value = new Map<string, PyValue>(
-    days.map((day) => {
-      const counts = summary.get(day) as DayCounts;
-      return [
-        day,
-        new Map<string, PyValue>([
-          ['total', fromJs(counts.total)],
-          ['events', countsValue(counts.events)],
-          ['channels', countsValue(counts.channels)],
-        ]),
-      ];
-    }),
-  );
-  return pyDumps(value);
+  const file: MonthFile = {
+    month,
+    days,
+    total: days.map((day) => (summary.get(day) as DayCounts).total),
+    events: columns(days, summary, 'events'),
+    channels: columns(days, summary, 'channels'),
+  };
+  return JSON.stringify(file);
 }
 
 export function parseMonthSummary(text: string): MonthSummary {
-  const value = pyLoads(text);
-  if (!(value instanceof Map)) throw new Error('month summary is not a JSON object');
+  const file = JSON.parse(text) as MonthFile;
+  if (!Array.isArray(file?.days) || !Array.isArray(file.total)) throw new Error('month summary needs "days" and "total" arrays');
+  const events = file.days.map(() => new Map<string, number>());
+  const channels = file.days.map(() => new Map<string, number>());
+  const spread = (record: Record<string, number[]> | undefined, into: Map<string, number>[]) => {
+    for (const [name, pairs] of Object.entries(record ?? {})) {
+      for (let i = 0; i + 1 < pairs.length; i += 2) into[pairs[i] as number]?.set(name, pairs[i + 1] as number);
+    }
+  };
+  spread(file.events, events);
+  spread(file.channels, channels);
   const summary: MonthSummary = new Map();
-  for (const [day, counts] of value) {
-    if (!(counts instanceof Map)) throw new Error(`month summary entry ${day} is not an object`);
-    summary.set(day as Day, {
-      total: Number((counts.get('total') as { text: string }).text),
-      events: recordOf(counts.get('events')),
-      channels: recordOf(counts.get('channels')),
-    });
-  }
+  file.days.forEach((day, i) => {
+    summary.set(day as Day, { total: file.total[i] as number, events: events[i] as Map<string, number>, channels: channels[i] as Map<string, number> });
+  });
   return summary;
-}
-
-function recordOf(value: PyValue | undefined): Record<string, number> {
-  const out: Record<string, number> = Object.create(null);
-  if (value instanceof Map) for (const [name, count] of value) out[name] = Number((count as { text: string }).text);
-  return out;
 }
 
 export type Series = Array<[number, number]>;
@@ -99,53 +112,54 @@ export interface SummaryFiles {
 
 /** The all-time files, from every month summary. */
 export function buildSeries(months: Iterable<MonthSummary>, lastUpdated: string | null): SummaryFiles {
+  const all = new Map<Day, DayCounts>();
+  for (const month of months) for (const [day, counts] of month) all.set(day, counts);
+  const days = [...all.keys()].sort();
   const total: Series = [];
   const events = new Map<string, Series>();
   const channels = new Map<string, Series>();
-  const eventTotals = new Map<string, number>();
-  const channelTotals = new Map<string, number>();
-  const days: Day[] = [];
-  const all = new Map<Day, DayCounts>();
-  for (const month of months) for (const [day, counts] of month) all.set(day, counts);
-  for (const day of [...all.keys()].sort()) {
+  for (const day of days) {
     const counts = all.get(day) as DayCounts;
     const t = epochMillis(day);
-    days.push(day);
     total.push([t, counts.total]);
-    addPoints(events, eventTotals, counts.events, t);
-    addPoints(channels, channelTotals, counts.channels, t);
+    addPoints(events, counts.events, t);
+    addPoints(channels, counts.channels, t);
   }
-  const seriesMap = (series: Map<string, Series>) =>
-    new Map(sortByCodePoint([...series.keys()]).map((name) => [name, fromJs(series.get(name))]));
-  const totalsMap = (totals: Map<string, number>) =>
-    new Map(
-      [...totals.keys()]
-        .sort((a, b) => (totals.get(b) as number) - (totals.get(a) as number) || (a < b ? -1 : a > b ? 1 : 0))
-        .map((name) => [name, fromJs(totals.get(name))]),
-    );
-  const index = new Map<string, PyValue>([
-    ['firstDay', days[0] ?? null],
-    ['lastDay', days[days.length - 1] ?? null],
-    ['days', fromJs(days.length)],
-    ['total', fromJs(total.reduce((sum, [, count]) => sum + count, 0))],
-    ['lastUpdated', lastUpdated],
-    ['events', totalsMap(eventTotals)],
-    ['channels', totalsMap(channelTotals)],
-  ]);
+  const eventTotals = busiestFirst(events);
+  const seriesOf = (series: Map<string, Series>, names: readonly string[]) => {
+    const out: Record<string, Series> = {};
+    for (const name of names) out[name] = series.get(name) as Series;
+    return out;
+  };
+  const seriesEvents = eventTotals.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
+  const channelTotals = busiestFirst(channels);
   return {
-    index: pyDumps(index),
-    total: pyDumps(fromJs(total)),
-    events: pyDumps(seriesMap(events)),
-    channels: pyDumps(seriesMap(channels)),
+    index: JSON.stringify({
+      firstDay: days[0] ?? null,
+      lastDay: days.at(-1) ?? null,
+      days: days.length,
+      total: total.reduce((sum, [, count]) => sum + count, 0),
+      lastUpdated,
+      events: eventTotals,
+      channels: channelTotals,
+      seriesEvents,
+    }),
+    total: JSON.stringify(total),
+    events: JSON.stringify(seriesOf(events, seriesEvents)),
+    channels: JSON.stringify(seriesOf(channels, channelTotals.map(([name]) => name))),
   };
 }
 
-function addPoints(series: Map<string, Series>, totals: Map<string, number>, counts: Readonly<Record<string, number>>, t: number) {
-  for (const name of Object.keys(counts)) {
-    const count = counts[name] as number;
+function addPoints(series: Map<string, Series>, counts: ReadonlyMap<string, number>, t: number): void {
+  for (const [name, count] of counts) {
     let points = series.get(name);
     if (!points) series.set(name, (points = []));
     points.push([t, count]);
-    totals.set(name, (totals.get(name) ?? 0) + count);
   }
+}
+
+/** `[name, total]` pairs, busiest first, ties by name, so the output is stable. */
+function busiestFirst(series: Map<string, Series>): Array<[string, number]> {
+  const totals: Array<[string, number]> = [...series].map(([name, points]) => [name, points.reduce((sum, [, c]) => sum + c, 0)]);
+  return totals.sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
 }

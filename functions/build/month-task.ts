@@ -1,0 +1,32 @@
+/** One month of a local build, as a self-contained task a worker thread can run. */
+import { FsObjectStore } from '../adapters/fs-object-store.js';
+import type { Day, Month } from '../core/days.js';
+import { buildMonth, type DayOutcome, type Layout, type SiteChanges, type SourceDay } from '../core/site-build.js';
+
+export interface MonthTask {
+  readonly sourceRoot: string;
+  readonly siteRoot: string;
+  readonly month: Month;
+  readonly days: readonly SourceDay[];
+  readonly writeDays: readonly Day[];
+  readonly layouts: readonly Layout[];
+}
+
+export interface MonthTaskResult {
+  readonly month: Month;
+  readonly changes: SiteChanges;
+  readonly outcomes: DayOutcome[];
+}
+
+export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome) => void): Promise<MonthTaskResult> {
+  const { changes, outcomes } = await buildMonth(
+    new FsObjectStore(task.siteRoot),
+    new FsObjectStore(task.sourceRoot),
+    task.month,
+    task.days,
+    { layouts: task.layouts, writeDays: new Set(task.writeDays), reuseUnchanged: true, ...(onDay ? { onDay } : {}) },
+  );
+  return { month: task.month, changes, outcomes };
+}
+
+export default runMonthTask;

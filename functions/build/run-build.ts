@@ -1,0 +1,260 @@
+/**
+ * `usage-pipeline build`: an incremental build of a local `data/` directory from a local copy
+ * of the bucket, months spread over a worker pool when there is enough work to pay for it.
+ */
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import { FsObjectStore } from '../adapters/fs-object-store.js';
+import type { Day } from '../core/days.js';
+import { parseEventList } from '../core/event-list.js';
+import {
+  emptyChanges,
+  finishSite,
+  listSourceDays,
+  mergeChanges,
+  planBuild,
+  readState,
+  rebuildPairs,
+  type DayOutcome,
+  type Layout,
+  type SiteChanges,
+  type SourceDay,
+} from '../core/site-build.js';
+import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX } from '../core/site-paths.js';
+import { runMonthTask, type MonthTask, type MonthTaskResult } from './month-task.js';
+
+export interface BuildOptions {
+  readonly input: string;
+  readonly out: string;
+  readonly layouts: readonly Layout[];
+  readonly days?: readonly Day[];
+  readonly force?: boolean;
+  /** Worker threads; 0 builds in this thread. Default: one per core when there is enough work. */
+  readonly threads?: number;
+  readonly onProgress?: (progress: { daysDone: number; daysTotal: number }) => void;
+  /** Called once the plan is known, before anything is written. */
+  readonly onPlan?: (plan: { daysScanned: number; daysToRebuild: number; daysToRead: number }) => void;
+}
+
+export interface RejectedLine {
+  readonly file: string;
+  readonly line: number;
+  readonly reason: string;
+  readonly text: string;
+}
+
+export interface BuildSummary {
+  readonly daysScanned: number;
+  readonly daysRebuilt: number;
+  readonly monthsRebuilt: number;
+  readonly events: number;
+  readonly bytesRead: number;
+  readonly filesWritten: number;
+  readonly filesDeleted: number;
+  readonly bytesWritten: number;
+  readonly seconds: number;
+  readonly mbPerSecond: number;
+  readonly rejected: number;
+  readonly rejections: readonly RejectedLine[];
+  readonly ignoredKeys: readonly string[];
+  readonly written: readonly string[];
+  readonly deleted: readonly string[];
+  readonly threads: number;
+  /** Peak resident memory of the whole process, worker threads included. */
+  readonly peakRssMb: number;
+}
+
+/** A problem with what the user gave us; the CLI prints it as one line. */
+export class BuildInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BuildInputError';
+  }
+}
+
+const WORKER_OLD_GENERATION_MB = 256;
+const WORKER_YOUNG_GENERATION_MB = 48;
+
+/** Below this many days to read, starting worker threads costs more than it saves. */
+const POOL_THRESHOLD_DAYS = 60;
+
+export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
+  const started = process.hrtime.bigint();
+  const inputRoot = path.resolve(options.input);
+  const outRoot = path.resolve(options.out);
+  await checkDirectory(inputRoot, 'input');
+  await checkOutDirectory(outRoot);
+
+  const source = new FsObjectStore(inputRoot);
+  const site = new FsObjectStore(outRoot);
+  const { days, ignored } = await listSourceDays(source).catch((error: Error) => {
+    throw new BuildInputError(error.message);
+  });
+  if (days.length === 0) {
+    const prefixDir = path.join(inputRoot, DAILY_OBJECT_PREFIX);
+    const exists = await fs.stat(prefixDir).then(() => true, () => false);
+    throw new BuildInputError(exists ? `no daily objects (YYYYMMDD files) in ${prefixDir}` : `${prefixDir} does not exist: --input must be a copy of the bucket, holding events/prod/YYYYMMDD`);
+  }
+
+  // Everything that can refuse the run is checked before the first write.
+  const state = await readState(site).catch((error: Error) => {
+    throw new BuildInputError(`${path.join(outRoot, 'updated_state.json')}: ${error.message}`);
+  });
+  const eventList = await site.get(EVENT_LIST_FILE);
+  if (eventList) {
+    try {
+      parseEventList(Buffer.from(eventList.body).toString('utf8'));
+    } catch (error) {
+      throw new BuildInputError(`${path.join(outRoot, EVENT_LIST_FILE)}: ${(error as Error).message}`);
+    }
+  }
+  const existingShards = new Set<string>();
+  for await (const info of site.list('date/')) existingShards.add(info.key);
+  let plan;
+  try {
+    plan = planBuild(days, state, {
+      force: options.force ?? false,
+      ...(options.days ? { only: options.days } : {}),
+      existingShards,
+    });
+  } catch (error) {
+    throw new BuildInputError((error as Error).message);
+  }
+  const monthDays = [...plan.months.values()].flat();
+  for (const day of monthDays) {
+    await fs.access(path.join(inputRoot, day.key), fsConstants.R_OK).catch((error: NodeJS.ErrnoException) => {
+      throw new BuildInputError(`cannot read ${path.join(inputRoot, day.key)}: ${error.code ?? error.message}`);
+    });
+  }
+  options.onPlan?.({ daysScanned: days.length, daysToRebuild: plan.changed.length, daysToRead: monthDays.length });
+
+  const writeDays = plan.changed.map((d) => d.day);
+  const tasks: MonthTask[] = [...plan.months].map(([month, list]) => ({
+    sourceRoot: inputRoot,
+    siteRoot: outRoot,
+    month,
+    days: list,
+    writeDays: writeDays.filter((day) => day.startsWith(month)),
+    layouts: options.layouts,
+  }));
+  const threads = options.threads ?? (monthDays.length >= POOL_THRESHOLD_DAYS ? Math.min(os.availableParallelism(), tasks.length) : 0);
+  let daysDone = 0;
+  const progress = (count: number) => {
+    daysDone += count;
+    options.onProgress?.({ daysDone, daysTotal: monthDays.length });
+  };
+  const results = threads > 0 ? await runInPool(tasks, threads, progress) : await runInline(tasks, progress);
+
+  const changes = emptyChanges();
+  const outcomes: DayOutcome[] = [];
+  for (const result of results) {
+    mergeChanges(changes, result.changes);
+    outcomes.push(...result.outcomes);
+  }
+  if (options.layouts.includes('event')) {
+    mergeChanges(changes, await rebuildPairs(site, new Set(outcomes.flatMap((o) => o.touchedPairs))));
+  }
+  const finished = await finishSite(site, {
+    layouts: options.layouts,
+    built: plan.changed,
+    eventNames: new Set(outcomes.flatMap((o) => o.eventNames)),
+    state,
+  });
+  mergeChanges(changes, finished.changes);
+  return summarise(plan.days, plan.changed, tasks.length, outcomes, changes, ignored, threads, started);
+}
+
+async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void): Promise<MonthTaskResult[]> {
+  const results: MonthTaskResult[] = [];
+  for (const task of tasks) results.push(await runMonthTask(task, () => progress(1)));
+  return results;
+}
+
+async function runInPool(tasks: readonly MonthTask[], threads: number, progress: (count: number) => void): Promise<MonthTaskResult[]> {
+  const pool = new Piscina<MonthTask, MonthTaskResult>({
+    filename: new URL('./month-worker.mjs', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    // A worker holds one day's data at a time (months are streamed to disk), so a modest heap
+    // is plenty; the cap makes V8 collect instead of growing, which keeps peak RSS low, and the
+    // larger young generation spends less time promoting short-lived per-line objects.
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
+  try {
+    // Largest months first, so one big month does not finish last on its own.
+    const order = [...tasks].sort((a, b) => totalSize(b.days) - totalSize(a.days));
+    const results = await Promise.all(
+      order.map(async (task) => {
+        const result = await pool.run(task);
+        progress(task.days.length);
+        return result;
+      }),
+    );
+    return results.sort((a, b) => (a.month < b.month ? -1 : 1));
+  } finally {
+    await pool.destroy();
+  }
+}
+
+function totalSize(days: readonly SourceDay[]): number {
+  return days.reduce((sum, d) => sum + d.size, 0);
+}
+
+function summarise(
+  days: readonly SourceDay[],
+  changed: readonly SourceDay[],
+  months: number,
+  outcomes: readonly DayOutcome[],
+  changes: SiteChanges,
+  ignoredKeys: readonly string[],
+  threads: number,
+  started: bigint,
+): BuildSummary {
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rebuilt = new Set(changed.map((d) => d.day));
+  const rebuiltOutcomes = outcomes.filter((o) => rebuilt.has(o.day));
+  const bytesRead = outcomes.reduce((sum, o) => sum + o.bytesRead, 0);
+  const rejections = rebuiltOutcomes.flatMap((o) =>
+    o.rejections.map((r) => ({ file: `${DAILY_OBJECT_PREFIX}${o.day}`, line: r.line, reason: r.reason, text: r.text })),
+  );
+  return {
+    daysScanned: days.length,
+    daysRebuilt: changed.length,
+    monthsRebuilt: months,
+    events: rebuiltOutcomes.reduce((sum, o) => sum + o.events, 0),
+    bytesRead,
+    filesWritten: changes.written.length,
+    filesDeleted: changes.deleted.length,
+    bytesWritten: changes.bytesWritten,
+    seconds,
+    mbPerSecond: seconds > 0 ? bytesRead / 1e6 / seconds : 0,
+    rejected: rejections.length,
+    rejections,
+    ignoredKeys,
+    written: changes.written,
+    deleted: changes.deleted,
+    threads,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+async function checkDirectory(directory: string, what: string): Promise<void> {
+  let stat;
+  try {
+    stat = await fs.stat(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BuildInputError(code === 'ENOENT' ? `${what} directory ${directory} does not exist` : `cannot read ${what} directory ${directory}: ${code}`);
+  }
+  if (!stat.isDirectory()) throw new BuildInputError(`${what} ${directory} is not a directory`);
+  await fs.access(directory, fsConstants.R_OK | fsConstants.X_OK).catch((error: NodeJS.ErrnoException) => {
+    throw new BuildInputError(`cannot read ${what} directory ${directory}: ${error.code}`);
+  });
+}
+
+async function checkOutDirectory(directory: string): Promise<void> {
+  const stat = await fs.stat(directory).catch(() => null);
+  if (stat && !stat.isDirectory()) throw new BuildInputError(`--out ${directory} is not a directory`);
+}
