@@ -24,7 +24,13 @@ export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome
     new FsObjectStore(task.sourceRoot),
     task.month,
     task.days,
-    { layouts: task.layouts, writeDays: new Set(task.writeDays), reuseUnchanged: true, ...(onDay ? { onDay } : {}) },
+    {
+      layouts: task.layouts,
+      writeDays: new Set(task.writeDays),
+      // Days that did not change keep their published shard and counts.
+      reuseDays: new Set(task.days.map((d) => d.day).filter((day) => !task.writeDays.includes(day))),
+      ...(onDay ? { onDay } : {}),
+    },
   );
   return { month: task.month, changes, outcomes };
 }

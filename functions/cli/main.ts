@@ -1,6 +1,10 @@
 /** The `usage-pipeline` command line. */
 import { Command, CommanderError } from 'commander';
 import { buildCommand } from './commands/build.js';
+import { backfillCommand } from './commands/backfill.js';
+import { rerunCommand } from './commands/rerun.js';
+import { rotateSecretsCommand } from './commands/rotate-secrets.js';
+import { localCommand } from './commands/local.js';
 import { isUserFacing } from './errors.js';
 
 export function createProgram(): Command {
@@ -9,6 +13,10 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(buildCommand());
+  program.addCommand(backfillCommand());
+  program.addCommand(rerunCommand());
+  program.addCommand(rotateSecretsCommand());
+  program.addCommand(localCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

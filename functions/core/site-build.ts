@@ -275,11 +275,11 @@ export interface MonthOptions {
   /** Days whose own files are written; the other days are only read for the rollup. */
   readonly writeDays: ReadonlySet<Day>;
   /**
-   * For days not in `writeDays`, take the shard and counts already on the site (they were
-   * built from the same, unchanged daily object) instead of rebuilding them; a day whose
-   * files are missing is rebuilt from its daily object.
+   * Days whose shard and counts already on the site can be taken as they are (they were
+   * built from the same daily object) instead of being rebuilt; a day whose files are missing
+   * is rebuilt from its daily object anyway.
    */
-  readonly reuseUnchanged?: boolean;
+  readonly reuseDays?: ReadonlySet<Day>;
   /** Called after each day, for progress reporting. */
   readonly onDay?: (outcome: DayOutcome) => void;
 }
@@ -301,10 +301,11 @@ export async function buildMonth(
   const rollup = await openRollup(site, monthRollupPath(month));
   const summary: MonthSummary = new Map();
   const withSummary = options.layouts.includes('summary');
-  const previousSummary = options.reuseUnchanged && withSummary ? await readMonthSummary(site, month) : null;
+  const reuseDays = options.reuseDays ?? new Set<Day>();
+  const previousSummary = reuseDays.size > 0 && withSummary ? await readMonthSummary(site, month) : null;
   for (const { day } of days) {
     const written = options.writeDays.has(day);
-    const reused = !written && options.reuseUnchanged ? await reusableDay(site, day, previousSummary, withSummary) : null;
+    const reused = !written && reuseDays.has(day) ? await reusableDay(site, day, previousSummary, withSummary) : null;
     if (reused) {
       await rollup.add(reused.body);
       if (reused.counts) summary.set(day, reused.counts);
@@ -388,6 +389,18 @@ async function openRollup(store: ObjectStore, key: string) {
       }
     },
   };
+}
+
+/**
+ * Only the summary of a month, from its daily objects: for months built before the summary
+ * layout existed (e.g. by the Python generator), without rewriting their published files.
+ */
+export async function buildMonthSummary(site: ObjectStore, source: ObjectStore, month: Month, days: readonly SourceDay[]): Promise<SiteChanges> {
+  const changes = emptyChanges();
+  const summary: MonthSummary = new Map();
+  for (const { day } of days) summary.set(day, countDay((await readDayShard(source, day)).shard.entries));
+  await writeIfChanged(site, monthSummaryPath(month), serialiseMonthSummary(month, summary), changes);
+  return changes;
 }
 
 /**

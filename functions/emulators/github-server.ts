@@ -22,7 +22,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sodium from 'libsodium-wrappers';
 import { gitDataRoutes } from './github/git-data.js';
-import { GitRepository } from './github/git.js';
+import { GitRepository } from '../adapters/git/repository.js';
 import { ApiError, DOCUMENTATION_URL, type ApiResponse, type RequestContext, type Route } from './github/http.js';
 import { generateSecretsKeyPair, openSecret, secretsRoutes, type SecretsKeyPair, type StoredSecret } from './github/secrets.js';
 

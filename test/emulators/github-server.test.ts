@@ -12,7 +12,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import sodium from 'libsodium-wrappers';
 import { GitHubEmulator, type GitHubEmulatorOptions } from '../../functions/emulators/github-server.js';
-import { GitRepository } from '../../functions/emulators/github/git.js';
+import { GitRepository } from '../../functions/adapters/git/repository.js';
 
 const owner = 'futel';
 const repo = 'usage';

@@ -18,7 +18,7 @@ import {
   type RefRecord,
   type TreeChange,
   type TreeEntryRecord,
-} from './git.js';
+} from '../../adapters/git/repository.js';
 import {
   isBase64,
   isoSeconds,

@@ -1,5 +1,5 @@
 /**
- * A thin, typed layer over the `git` CLI (plumbing commands only) for the GitHub emulator.
+ * A thin, typed layer over the `git` CLI (plumbing commands only), shared by the local publisher and the GitHub emulator.
  *
  * Every command runs through `execFile` with an argument array (never a shell) and file
  * content goes through stdin, so paths, messages and contents can hold any byte. The

@@ -1,0 +1,101 @@
+/** `usage-pipeline local`: the embedded default, the whole pipeline on this machine. */
+import { promises as fs } from 'node:fs';
+import { Command, Option } from 'commander';
+import { dayFromDate, parseIsoDay } from '../../core/days.js';
+import { generateMessages, messagesFromEventsFile } from '../../local/generate.js';
+import { runEmbedded, type EmbeddedReport } from '../../local/embedded.js';
+import type { Log } from '../../pipeline/deps.js';
+import { UserFacingError } from '../errors.js';
+
+interface LocalFlags {
+  home: string;
+  events?: string;
+  generate?: string;
+  seed: string;
+  day?: string;
+  publish: 'git' | 'github';
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export const DEFAULT_HOME = './.usage-pipeline';
+
+export function localCommand(): Command {
+  return new Command('local')
+    .description('run the whole pipeline on this machine: SNS → SQS → state machine → bucket directory → gh-pages in a local git repository')
+    .option('--home <dir>', 'where the bucket (HOME/bucket) and the published repository (HOME/site) live', DEFAULT_HOME)
+    .option('--events <file>', 'NDJSON of SNS message bodies (SQS bodies as the queue receives them) to publish first')
+    .option('--generate <n>', 'publish n deterministic, realistic generated events first')
+    .option('--seed <n>', 'seed of the generated events (other seeds, other traffic)', '1')
+    .option('--day <YYYY-MM-DD>', 're-run one day without touching the queue')
+    .addOption(new Option('--publish <target>', 'publish with git directly, or through the GitHub API served locally').choices(['git', 'github']).default('git'))
+    .option('--json', 'print the run report as one JSON object')
+    .option('--verbose', 'log every step (JSON lines on stderr)')
+    .action(async (flags: LocalFlags) => {
+      const chosen = [flags.events && '--events', flags.generate && '--generate', flags.day && '--day'].filter(Boolean);
+      if (chosen.length > 1) throw new UserFacingError(`${chosen.join(' and ')} cannot be combined`);
+      if (flags.day !== undefined) checkDay(flags.day);
+      const messages = await readMessages(flags);
+      const progress = !flags.json && !flags.verbose && process.stderr.isTTY;
+      const report = await runEmbedded({
+        home: flags.home,
+        messages,
+        ...(flags.day !== undefined ? { day: flags.day } : {}),
+        publish: flags.publish,
+        ...(flags.verbose ? { log: stderrLog } : {}),
+        ...(progress ? { onState: (state: string) => process.stderr.write(`\r\x1b[K${state}`) } : {}),
+      });
+      if (progress) process.stderr.write('\r\x1b[K');
+      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : describe(report));
+      if (report.status === 'FAILED') process.exitCode = 1;
+    });
+}
+
+function checkDay(text: string): void {
+  const day = parseIsoDay(text);
+  if (!day) throw new UserFacingError(`--day: ${JSON.stringify(text)} is not a real date as YYYY-MM-DD`);
+  if (day > dayFromDate(new Date())) throw new UserFacingError(`--day: ${text} is in the future`);
+}
+
+async function readMessages(flags: LocalFlags): Promise<string[]> {
+  if (flags.events !== undefined) {
+    let text: string;
+    try {
+      text = await fs.readFile(flags.events, 'utf8');
+    } catch (error) {
+      throw new UserFacingError(`--events: cannot read ${flags.events}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    return messagesFromEventsFile(text);
+  }
+  if (flags.generate !== undefined) {
+    const count = Number(flags.generate);
+    if (!Number.isInteger(count) || count < 0 || count > 10_000_000) throw new UserFacingError(`--generate: ${JSON.stringify(flags.generate)} is not a whole number of events`);
+    const seed = Number(flags.seed);
+    if (!Number.isInteger(seed)) throw new UserFacingError(`--seed: ${JSON.stringify(flags.seed)} is not a whole number`);
+    return generateMessages({ count, seed });
+  }
+  return [];
+}
+
+const stderrLog: Log = Object.fromEntries(
+  (['debug', 'info', 'warn', 'error'] as const).map((level) => [
+    level,
+    (message: string, ...extra: object[]) => process.stderr.write(`${JSON.stringify({ level, message, ...Object.assign({}, ...extra) })}\n`),
+  ]),
+) as unknown as Log;
+
+function describe(r: EmbeddedReport): string {
+  if (r.status === 'SKIPPED') return 'another run holds the lock; this one exited without doing anything\n';
+  const dropped = Object.entries(r.dropped).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', ') || 'none';
+  const lines = [
+    `run ${r.runId} (${r.mode}): ${r.status === 'SUCCEEDED' ? 'succeeded' : 'FAILED'}`,
+    `received ${r.received}, kept ${r.kept}, dropped ${Object.values(r.dropped).reduce((a, b) => a + b, 0)} (${dropped}), malformed ${r.malformed}`,
+    `days merged ${r.daysMerged}, days built ${r.daysBuilt}${r.rejectedLines > 0 ? `, lines rejected ${r.rejectedLines}` : ''}`,
+    `files published ${r.filesPublished}, commit ${r.commit ?? 'none (nothing changed)'}`,
+  ];
+  if (r.queue) lines.push(`queue: ${r.queue.remaining} left, dead-letter queue: ${r.queue.deadLetters}`);
+  lines.push(`bucket ${r.bucket}`, `site   ${r.site} (branch gh-pages)`);
+  if (r.malformed > 0) lines.push(`malformed bodies are quarantined under ${r.bucket}/rejected/`);
+  if (r.failure) lines.push(`failure: ${r.failure.error}: ${typeof r.failure.cause === 'string' ? r.failure.cause : JSON.stringify(r.failure.cause)}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,86 @@
+/** The pipeline's steps as handlers: thin wrappers over functions/pipeline, one per Lambda. */
+import { z } from 'zod';
+import { buildDay, detectChanges, finalize } from '../pipeline/build.js';
+import { drain, emptyTotals } from '../pipeline/drain.js';
+import { listStagedDays, mergeDay } from '../pipeline/merge.js';
+import { publish } from '../pipeline/publish.js';
+import { finishRun, recordFailure } from '../pipeline/report.js';
+import { acquireLock, parseExecutionInput, sanitiseRunId } from '../pipeline/run.js';
+import { DayKey, defineStep, RunId } from './step.js';
+
+const Count = z.number().int().min(0);
+const Totals = z.object({
+  received: Count,
+  kept: Count,
+  dropped: z.object({ hostname: Count, channel: Count, event: Count }),
+  malformed: Count,
+  duplicates: Count,
+  deleteFailures: Count,
+});
+const Mode = z.union([
+  z.object({ mode: z.literal('scheduled') }),
+  z.object({ mode: z.literal('rerun'), days: z.array(DayKey).min(1) }),
+  z.object({ mode: z.literal('rebuild-all') }),
+]);
+
+export const beginRunStep = defineStep('begin-run', z.object({ input: z.unknown(), executionName: z.string().min(1) }), async (deps, { input, executionName }) => {
+  const mode = parseExecutionInput(input, deps.clock());
+  const runId = sanitiseRunId(executionName);
+  const lock = await acquireLock(deps, runId);
+  if (!lock.acquired) deps.log.warn('another execution holds the lock; exiting', { runId, heldBy: lock.heldBy, since: lock.since });
+  return { runId, acquired: lock.acquired, mode };
+});
+
+export const drainStep = defineStep(
+  'drain',
+  z.object({ runId: RunId, iteration: Count.optional(), totals: Totals.optional() }),
+  (deps, input, context) => drain(deps, { runId: input.runId, iteration: input.iteration ?? 0, totals: input.totals ?? emptyTotals() }, () => context.getRemainingTimeInMillis?.() ?? Infinity),
+);
+
+export const listStagedStep = defineStep('list-staged', z.object({ runId: RunId }), async (deps) => ({ days: await listStagedDays(deps) }));
+
+export const mergeDayStep = defineStep('merge-day', z.object({ runId: RunId, day: DayKey }), (deps, { day }) => mergeDay(deps, day));
+
+export const detectChangesStep = defineStep('detect-changes', z.object({ runId: RunId, mode: Mode }), (deps, { runId, mode }) => detectChanges(deps, runId, mode));
+
+export const buildDayStep = defineStep('build-day', z.object({ runId: RunId, day: DayKey }), (deps, { runId, day }) => buildDay(deps, runId, day));
+
+export const finalizeStep = defineStep('finalize', z.object({ runId: RunId }), (deps, { runId }) => finalize(deps, runId));
+
+export const publishStep = defineStep('publish', z.object({ runId: RunId, days: z.array(z.string()).optional() }), (deps, input) =>
+  publish(deps, { runId: input.runId, days: input.days ?? [] }),
+);
+
+export const finishRunStep = defineStep(
+  'finish-run',
+  z.object({
+    runId: RunId,
+    mode: Mode,
+    drain: Totals,
+    stagedDays: z.array(z.string()),
+    builtDays: z.array(z.string()),
+    finalized: z.object({ rejected: Count }).passthrough(),
+    published: z.object({ commit: z.string().nullable(), filesPublished: Count }).passthrough(),
+  }),
+  (deps, input) => finishRun(deps, input),
+);
+
+export const recordFailureStep = defineStep(
+  'record-failure',
+  z.object({ runId: RunId, error: z.object({ Error: z.string().optional(), Cause: z.unknown().optional() }).passthrough() }),
+  (deps, input) => recordFailure(deps, input),
+);
+
+/** Every step by its name in the state machine definition's `PIPELINE_STEPS`. */
+export const STEPS = {
+  'begin-run': beginRunStep,
+  drain: drainStep,
+  'list-staged': listStagedStep,
+  'merge-day': mergeDayStep,
+  'detect-changes': detectChangesStep,
+  'build-day': buildDayStep,
+  finalize: finalizeStep,
+  publish: publishStep,
+  'finish-run': finishRunStep,
+  'record-failure': recordFailureStep,
+} as const;

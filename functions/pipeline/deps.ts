@@ -1,0 +1,62 @@
+/** What every pipeline step runs against: the same steps run in Lambda, locally and in tests. */
+import type { ObjectStore } from '../core/object-store.js';
+import type { Publisher } from '../core/publisher.js';
+import type { MessageQueue } from '../core/queue.js';
+import type { PipelineConfig } from './config.js';
+
+/** Structured logging; Powertools' Logger fits it. */
+export interface Log {
+  debug(message: string, ...extra: object[]): void;
+  info(message: string, ...extra: object[]): void;
+  warn(message: string, ...extra: object[]): void;
+  error(message: string, ...extra: object[]): void;
+}
+
+export interface PipelineDeps {
+  /** The whole bucket: daily objects, staging, quarantine, site mirror, state, run records. */
+  readonly bucket: ObjectStore;
+  /** Absent where a step cannot need it (re-runs never touch the queue). */
+  readonly queue?: MessageQueue;
+  readonly publisher: Publisher;
+  readonly config: PipelineConfig;
+  readonly log: Log;
+  readonly clock: () => Date;
+  /**
+   * Named points between the side effects of a step (`drain:after-stage`, …). A no-op in
+   * production; tests make it throw to prove that a crash at any of them loses nothing.
+   */
+  readonly checkpoint: (name: CheckpointName) => Promise<void>;
+  /** The files of the charts page, published under `charts/`. */
+  readonly chartsFiles?: () => Promise<Map<string, Uint8Array>>;
+}
+
+export const CHECKPOINTS = [
+  'drain:after-stage',
+  'drain:after-delete',
+  'merge:after-write',
+  'merge:after-clean',
+  'finalize:after-site',
+  'publish:before-commit',
+  'publish:after-commit',
+] as const;
+export type CheckpointName = (typeof CHECKPOINTS)[number];
+
+export const noCheckpoints = async (): Promise<void> => {};
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Errors a retry may cure; the state machine retries these with backoff. */
+export class TransientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransientError';
+  }
+}
+
+/** Input a step refuses; never retried. */
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}

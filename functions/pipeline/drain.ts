@@ -1,0 +1,126 @@
+/**
+ * Drain: move messages from the queue into per-day staging objects.
+ *
+ * Order of side effects is what makes it safe: a chunk of messages is classified, its kept
+ * lines are staged (one object per day) and its malformed bodies quarantined, and only then
+ * are the messages deleted. A crash before the delete leaves them in the queue to be staged
+ * again; staging twice is harmless because merging is a set union. A crash after the delete
+ * leaves staged objects that the next merge folds in.
+ */
+import { randomUUID } from 'node:crypto';
+import { classifyMessage, type DropReason } from '../core/classify.js';
+import type { Day } from '../core/days.js';
+import type { QueueMessage } from '../core/queue.js';
+import { rejectedKey, stagingKey } from './bucket-layout.js';
+import { InvalidInputError, type PipelineDeps } from './deps.js';
+
+export interface DrainTotals {
+  received: number;
+  kept: number;
+  dropped: Record<DropReason, number>;
+  malformed: number;
+  /** Deliveries of a message already seen in the same chunk (SQS delivers at least once). */
+  duplicates: number;
+  /** Deletes the queue refused; those messages come back and are staged again, harmlessly. */
+  deleteFailures: number;
+}
+
+export interface DrainInput {
+  readonly runId: string;
+  readonly iteration?: number;
+  readonly totals?: DrainTotals;
+}
+
+export interface DrainOutput {
+  /** True when the drain stopped at its budget with messages still arriving. */
+  readonly more: boolean;
+  readonly iteration: number;
+  readonly totals: DrainTotals;
+  /** Days staged by this invocation. */
+  readonly days: Day[];
+}
+
+export function emptyTotals(): DrainTotals {
+  return { received: 0, kept: 0, dropped: { hostname: 0, channel: 0, event: 0 }, malformed: 0, duplicates: 0, deleteFailures: 0 };
+}
+
+export async function drain(deps: PipelineDeps, input: DrainInput, remainingMs: () => number = () => Infinity): Promise<DrainOutput> {
+  const queue = deps.queue;
+  if (!queue) throw new InvalidInputError('drain needs a queue, and none is configured');
+  const { maxMessages, flushMessages, receiveWaitSeconds, timeBudgetMs } = deps.config.drain;
+  const totals = structuredClone(input.totals ?? emptyTotals());
+  const started = Date.now();
+  // Stop receiving with time left to stage and delete what was received.
+  const timeLeft = () => Math.min(timeBudgetMs - (Date.now() - started), remainingMs() - 30_000) > 0;
+  const stagedDays = new Set<Day>();
+  let takenHere = 0;
+  let queueEmpty = false;
+
+  while (!queueEmpty && takenHere < maxMessages && timeLeft()) {
+    const chunk: QueueMessage[] = [];
+    while (chunk.length < flushMessages && takenHere + chunk.length < maxMessages && timeLeft()) {
+      const messages = await queue.receive(10, receiveWaitSeconds);
+      if (messages.length === 0) {
+        queueEmpty = true;
+        break;
+      }
+      chunk.push(...messages);
+    }
+    if (chunk.length === 0) break;
+    takenHere += chunk.length;
+    for (const day of await stageChunk(deps, input.runId, chunk, totals)) stagedDays.add(day);
+    await deps.checkpoint('drain:after-stage');
+    const { failed } = await queue.deleteBatch(chunk);
+    if (failed.length > 0) {
+      totals.deleteFailures += failed.length;
+      deps.log.warn('the queue refused some deletes; those messages will be staged again', { failed: failed.slice(0, 10) });
+    }
+    await deps.checkpoint('drain:after-delete');
+  }
+  const output = { more: !queueEmpty, iteration: (input.iteration ?? 0) + 1, totals, days: [...stagedDays].sort() };
+  deps.log.info('drained', { ...output, receivedHere: takenHere });
+  return output;
+}
+
+/** Classifies a chunk, writes one staging object per day and one quarantine object per malformed body. */
+async function stageChunk(deps: PipelineDeps, runId: string, chunk: readonly QueueMessage[], totals: DrainTotals): Promise<Day[]> {
+  const linesByDay = new Map<Day, string[]>();
+  const seen = new Set<string>();
+  const receivedAt = deps.clock();
+  const quarantine: Array<{ message: QueueMessage; reason: string }> = [];
+  for (const message of chunk) {
+    totals.received++;
+    if (seen.has(message.id)) {
+      totals.duplicates++;
+      continue;
+    }
+    seen.add(message.id);
+    const result = classifyMessage(message.body, { productionHosts: deps.config.productionHosts });
+    if (result.kind === 'kept') {
+      totals.kept++;
+      let lines = linesByDay.get(result.day);
+      if (!lines) linesByDay.set(result.day, (lines = []));
+      lines.push(result.line);
+    } else if (result.kind === 'dropped') {
+      totals.dropped[result.reason]++;
+    } else {
+      totals.malformed++;
+      quarantine.push({ message, reason: result.reason });
+    }
+  }
+  // A unique name per write: a retried drain never collides with, or overwrites, an earlier one.
+  const name = `${deps.clock().toISOString().replace(/[:.]/g, '')}-${runId.slice(0, 40)}-${randomUUID().slice(0, 8)}`;
+  await Promise.all(
+    [...linesByDay].map(([day, lines]) => deps.bucket.put(stagingKey(day, name), `${lines.join('\n')}\n`, { ifNoneMatch: '*' })),
+  );
+  await Promise.all(
+    quarantine.map(({ message, reason }) =>
+      deps.bucket.put(
+        rejectedKey(receivedAt, message.id),
+        `${JSON.stringify({ messageId: message.id, receivedAt: receivedAt.toISOString(), runId, reason, body: message.body }, null, 2)}\n`,
+      ),
+    ),
+  );
+  if (quarantine.length > 0) deps.log.warn('quarantined malformed messages', { count: quarantine.length, reasons: quarantine.slice(0, 5).map((q) => q.reason) });
+  return [...linesByDay.keys()];
+}

@@ -1,0 +1,73 @@
+/** The end of a run: its report, or the record of how it failed; both release the lock. */
+import type { DropReason } from '../core/classify.js';
+import type { DrainTotals } from './drain.js';
+import type { PipelineDeps } from './deps.js';
+import { releaseLock, writeRunRecord, type RunMode } from './run.js';
+
+export interface RunReport {
+  readonly runId: string;
+  readonly mode: RunMode['mode'];
+  readonly received: number;
+  readonly kept: number;
+  readonly dropped: Record<DropReason, number>;
+  readonly malformed: number;
+  readonly daysMerged: number;
+  readonly daysBuilt: number;
+  readonly rejectedLines: number;
+  readonly filesPublished: number;
+  readonly commit: string | null;
+  readonly finishedAt: string;
+}
+
+export interface FinishInput {
+  readonly runId: string;
+  readonly mode: RunMode;
+  readonly drain: DrainTotals;
+  readonly stagedDays: readonly string[];
+  readonly builtDays: readonly string[];
+  readonly finalized: { readonly rejected: number };
+  readonly published: { readonly commit: string | null; readonly filesPublished: number };
+}
+
+export async function finishRun(deps: PipelineDeps, input: FinishInput): Promise<RunReport> {
+  const report: RunReport = {
+    runId: input.runId,
+    mode: input.mode.mode,
+    received: input.drain.received,
+    kept: input.drain.kept,
+    dropped: input.drain.dropped,
+    malformed: input.drain.malformed,
+    daysMerged: input.stagedDays.length,
+    daysBuilt: input.builtDays.length,
+    rejectedLines: input.finalized.rejected,
+    filesPublished: input.published.filesPublished,
+    commit: input.published.commit,
+    finishedAt: deps.clock().toISOString(),
+  };
+  await writeRunRecord(deps, input.runId, 'report.json', report);
+  await releaseLock(deps, input.runId);
+  deps.log.info('run finished', { ...report });
+  return report;
+}
+
+export interface FailureInput {
+  readonly runId: string;
+  readonly error: { readonly Error?: string; readonly Cause?: unknown };
+}
+
+export async function recordFailure(deps: PipelineDeps, input: FailureInput): Promise<{ recorded: true }> {
+  const cause = typeof input.error.Cause === 'string' ? parseCause(input.error.Cause) : input.error.Cause;
+  await writeRunRecord(deps, input.runId, 'failure.json', { runId: input.runId, error: input.error.Error ?? 'unknown', cause, failedAt: deps.clock().toISOString() });
+  await releaseLock(deps, input.runId);
+  deps.log.error('run failed', { runId: input.runId, error: input.error.Error, cause });
+  return { recorded: true };
+}
+
+/** Lambda failures arrive as a JSON string (`{"errorType", "errorMessage", …}`); keep it readable. */
+function parseCause(cause: string): unknown {
+  try {
+    return JSON.parse(cause);
+  } catch {
+    return cause;
+  }
+}

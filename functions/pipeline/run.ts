@@ -1,0 +1,133 @@
+/**
+ * The beginning and end of a run: validating what started it, the lock that lets only one
+ * execution work at a time, and the records a run leaves behind.
+ */
+import { z } from 'zod';
+import { dayFromDate, isoDay, parseIsoDay, type Day } from '../core/days.js';
+import { PreconditionFailedError } from '../core/object-store.js';
+import { LOCK_KEY, runKey } from './bucket-layout.js';
+import { InvalidInputError, type PipelineDeps } from './deps.js';
+
+/** How the execution was started: by the schedule, or to re-run days without the queue. */
+export type RunMode = { mode: 'scheduled' } | { mode: 'rerun'; days: Day[] } | { mode: 'rebuild-all' };
+
+const DayInput = z.string().refine((text) => parseIsoDay(text) !== null, { message: 'expected a real date as YYYY-MM-DD' });
+
+/** `{}`, `{"day": …}`, `{"days": […]}` or `{"rebuild": "all"}`; anything else is refused by name. */
+const ExecutionInput = z.union([
+  z.object({}).strict(),
+  z.object({ day: DayInput }).strict(),
+  z.object({ days: z.array(DayInput).min(1).max(5_000) }).strict(),
+  z.object({ rebuild: z.literal('all') }).strict(),
+]);
+
+export function parseExecutionInput(input: unknown, today: Date): RunMode {
+  const parsed = ExecutionInput.safeParse(input ?? {});
+  if (!parsed.success) throw new InvalidInputError(describeInputError(input, parsed.error));
+  const value = parsed.data as { day?: string; days?: string[]; rebuild?: 'all' };
+  if (value.rebuild === 'all') return { mode: 'rebuild-all' };
+  const texts = value.day !== undefined ? [value.day] : value.days;
+  if (!texts) return { mode: 'scheduled' };
+  const latest = dayFromDate(today);
+  const days = [...new Set(texts.map((text) => parseIsoDay(text) as Day))].sort();
+  const future = days.filter((day) => day > latest);
+  if (future.length > 0) throw new InvalidInputError(`execution input: ${future.map(isoDay).join(', ')} is in the future`);
+  return { mode: 'rerun', days };
+}
+
+function describeInputError(input: unknown, error: z.ZodError): string {
+  const allowed = 'expected {}, {"day": "YYYY-MM-DD"}, {"days": ["YYYY-MM-DD", …]} or {"rebuild": "all"}';
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return `execution input must be a JSON object: ${allowed}`;
+  const keys = Object.keys(input);
+  const unknown = keys.filter((k) => !['day', 'days', 'rebuild'].includes(k));
+  if (unknown.length > 0) return `execution input: unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; ${allowed}`;
+  if (keys.length > 1) return `execution input: give only one of ${keys.join(', ')}; ${allowed}`;
+  // With exactly one known key, the matching branch of the union names the problem best.
+  const key = keys[0];
+  const branchIssue = error.issues
+    .flatMap((issue) => ('errors' in issue ? (issue.errors as z.core.$ZodIssue[][]).flat() : [issue]))
+    .find((issue) => issue.path[0] === key);
+  const where = branchIssue ? branchIssue.path.join('.') : key;
+  return `execution input: ${where}: ${branchIssue?.message ?? 'invalid value'}; ${allowed}`;
+}
+
+interface LockRecord {
+  runId: string;
+  acquiredAt: string;
+  expiresAt: string;
+}
+
+export type LockResult = { acquired: true } | { acquired: false; heldBy: string; since: string };
+
+/**
+ * Takes the pipeline lock with a create-if-absent write. A lock past its expiry belongs to a
+ * run that died without releasing it; it is taken over with a write conditional on its ETag,
+ * so two runs racing for a stale lock cannot both win.
+ */
+export async function acquireLock(deps: PipelineDeps, runId: string): Promise<LockResult> {
+  const now = deps.clock();
+  const record: LockRecord = {
+    runId,
+    acquiredAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + deps.config.lockTtlSeconds * 1000).toISOString(),
+  };
+  const body = JSON.stringify(record);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await deps.bucket.put(LOCK_KEY, body, { ifNoneMatch: '*' });
+      return { acquired: true };
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError)) throw error;
+    }
+    const current = await deps.bucket.get(LOCK_KEY);
+    if (!current) continue; // released meanwhile: try again
+    const held = parseLock(current.body);
+    if (held?.runId === runId) return { acquired: true }; // a retried begin of this same run
+    if (held && new Date(held.expiresAt).getTime() > now.getTime()) {
+      return { acquired: false, heldBy: held.runId, since: held.acquiredAt };
+    }
+    deps.log.warn('taking over an expired lock', { previous: held ?? 'unreadable' });
+    try {
+      await deps.bucket.put(LOCK_KEY, body, { ifMatch: current.etag });
+      return { acquired: true };
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError)) throw error;
+    }
+  }
+  const current = await deps.bucket.get(LOCK_KEY);
+  const held = current ? parseLock(current.body) : null;
+  return { acquired: false, heldBy: held?.runId ?? 'unknown', since: held?.acquiredAt ?? 'unknown' };
+}
+
+/** Releases the lock if this run holds it; another run's lock is never touched. */
+export async function releaseLock(deps: PipelineDeps, runId: string): Promise<boolean> {
+  const current = await deps.bucket.get(LOCK_KEY);
+  if (!current || parseLock(current.body)?.runId !== runId) return false;
+  await deps.bucket.delete(LOCK_KEY);
+  return true;
+}
+
+function parseLock(body: Uint8Array): LockRecord | null {
+  try {
+    const value = JSON.parse(Buffer.from(body).toString('utf8')) as LockRecord;
+    return typeof value.runId === 'string' && typeof value.expiresAt === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function writeRunRecord(deps: PipelineDeps, runId: string, name: string, value: unknown): Promise<void> {
+  await deps.bucket.put(runKey(runId, name), `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export async function readRunRecord<T>(deps: PipelineDeps, runId: string, name: string): Promise<T | null> {
+  const object = await deps.bucket.get(runKey(runId, name));
+  return object ? (JSON.parse(Buffer.from(object.body).toString('utf8')) as T) : null;
+}
+
+/** Run ids become key segments: keep them to safe characters. */
+export function sanitiseRunId(text: string): string {
+  const safe = text.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 80);
+  if (safe === '' || /^\.+$/.test(safe)) throw new InvalidInputError(`run id ${JSON.stringify(text)} is not usable`);
+  return safe;
+}

@@ -1,0 +1,198 @@
+/**
+ * The in-process AWS of the local mode: loopback only, the pipeline's topic → queue → DLQ wiring
+ * with SNS's envelope and redrive, and a port that is really freed on close.
+ */
+import '../adapters/support/node-sqlite-shim.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import net from 'node:net';
+import os from 'node:os';
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
+import type { QueueMessage } from '../../functions/core/queue.js';
+import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws } from '../../functions/emulators/local-aws.js';
+import { startRecordingServer } from '../adapters/support/recording-server.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function connect(host: string, port: number): Promise<'connected' | string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 2_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve('timeout');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+/** Receives until `count` messages have arrived (or the attempts run out). */
+async function receiveAll(queue: SqsMessageQueue, count: number): Promise<QueueMessage[]> {
+  const received: QueueMessage[] = [];
+  for (let attempt = 0; attempt < 10 && received.length < count; attempt++) received.push(...(await queue.receive(10, 1)));
+  return received;
+}
+
+describe('local AWS', () => {
+  let aws: LocalAws;
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+
+  beforeAll(async () => {
+    process.on('warning', onWarning);
+    aws = await startLocalAws();
+  });
+
+  afterAll(async () => {
+    process.off('warning', onWarning);
+    await aws.close();
+  });
+
+  it('listens on the loopback interface only', async () => {
+    expect(aws.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(aws.address).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
+    const port = aws.address.port;
+    expect(aws.endpoint).toBe(`http://127.0.0.1:${port}`);
+    expect(await connect('127.0.0.1', port)).toBe('connected');
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((address) => address && !address.internal && address.family === 'IPv4')
+      .map((address) => address!.address);
+    for (const address of external) expect(await connect(address, port)).toBe('ECONNREFUSED');
+    expect(aws.clientConfig()).toEqual({ endpoint: aws.endpoint, region: 'us-east-1', credentials: aws.credentials, forcePathStyle: true });
+  });
+
+  it('delivers SNS publishes to the queue in the SNS notification envelope', async () => {
+    const queues = await createPipelineQueues(aws, { topicName: 'events-envelope', queueName: 'drain-envelope' });
+    expect(queues.topicArn).toBe('arn:aws:sns:us-east-1:000000000000:events-envelope');
+    expect(queues.queueArn).toBe('arn:aws:sqs:us-east-1:000000000000:drain-envelope');
+    expect(queues.deadLetterQueueArn).toBe('arn:aws:sqs:us-east-1:000000000000:drain-envelope-dlq');
+
+    const sns = new SNSClient(aws.clientConfig());
+    const { Subscriptions } = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: queues.topicArn }));
+    expect(Subscriptions?.map((subscription) => [subscription.Protocol, subscription.Endpoint])).toEqual([['sqs', queues.queueArn]]);
+    const { Attributes } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: Subscriptions![0]!.SubscriptionArn! }));
+    expect(Attributes?.RawMessageDelivery ?? 'false').toBe('false');
+    sns.destroy();
+
+    const messages = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({ timestamp: `2025-03-01T00:00:${String(i).padStart(2, '0')}+00:00`, hostname: 'futel-prod.phu73l.net', event: { Event: 'UserEvent', UserEvent: `e_${i}`, Channel: 'PJSIP/630-0000011f' } }),
+    );
+    const before = Date.now();
+    await expect(publishMessages(aws, queues.topicArn, messages)).resolves.toEqual({ published: 12, requests: 2 });
+
+    const sqs = new SQSClient(aws.clientConfig());
+    const queue = new SqsMessageQueue({ client: sqs, queueUrl: queues.queueUrl });
+    const received = await receiveAll(queue, 12);
+    expect(received).toHaveLength(12);
+    const envelopes = received.map((message) => JSON.parse(message.body) as Record<string, unknown>);
+    for (const envelope of envelopes) {
+      expect(envelope).toMatchObject({ Type: 'Notification', TopicArn: queues.topicArn, MessageId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(typeof envelope.Message).toBe('string');
+      expect(Date.parse(String(envelope.Timestamp))).toBeGreaterThanOrEqual(before - 1_000);
+    }
+    expect(envelopes.map((envelope) => envelope.Message).sort()).toEqual([...messages].sort());
+    expect(new Set(envelopes.map((envelope) => envelope.MessageId)).size).toBe(12);
+    expect((await queue.deleteBatch(received)).deleted).toBe(12);
+    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    sqs.destroy();
+  });
+
+  it('moves a message to the dead-letter queue after maxReceiveCount receives without a delete', async () => {
+    const queues = await createPipelineQueues(aws, { topicName: 'events-redrive', queueName: 'drain-redrive', maxReceiveCount: 2, visibilityTimeoutSeconds: 1 });
+    const sqs = new SQSClient(aws.clientConfig());
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.queueUrl, AttributeNames: ['All'] }));
+    expect(Attributes?.VisibilityTimeout).toBe('1');
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: queues.deadLetterQueueArn, maxReceiveCount: 2 });
+
+    const queue = new SqsMessageQueue({ client: sqs, queueUrl: queues.queueUrl });
+    const deadLetters = new SqsMessageQueue({ client: sqs, queueUrl: queues.deadLetterQueueUrl });
+    await publishMessages(aws, queues.topicArn, ['{"poison": true}']);
+
+    const first = await queue.receive(10, 1);
+    expect(first.map((message) => message.receiveCount)).toEqual([1]);
+    await sleep(1_100);
+    const second = await queue.receive(10, 2);
+    expect(second.map((message) => [message.id, message.receiveCount])).toEqual([[first[0]!.id, 2]]);
+    await sleep(1_100);
+    expect(await queue.receive(10, 0)).toEqual([]);
+    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+
+    const [dead, ...more] = await deadLetters.receive(10, 1);
+    expect(more).toEqual([]);
+    expect(dead!.id).toBe(first[0]!.id);
+    expect(JSON.parse(dead!.body)).toMatchObject({ Type: 'Notification', TopicArn: queues.topicArn, Message: '{"poison": true}' });
+    sqs.destroy();
+  });
+
+  it('publishes one by one where PublishBatch is not implemented', async () => {
+    const server = await startRecordingServer((request) => {
+      const action = new URLSearchParams(request.body.toString()).get('Action');
+      const headers = { 'content-type': 'text/xml', 'x-amzn-requestid': 'f187a3c1-376f-11df-8963-01868b7c937a' };
+      if (action === 'PublishBatch') {
+        return {
+          status: 400,
+          headers,
+          body:
+            '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidAction</Code>' +
+            '<Message>Unknown action: PublishBatch</Message></Error><RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId></ErrorResponse>',
+        };
+      }
+      return {
+        status: 200,
+        headers,
+        body:
+          '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>94f20ce6-13c5-43a0-9a9e-ca52d816e90b</MessageId>' +
+          '</PublishResult><ResponseMetadata><RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId></ResponseMetadata></PublishResponse>',
+      };
+    });
+    const fake: LocalAws = { ...aws, endpoint: server.endpoint, clientConfig: () => ({ ...aws.clientConfig(), endpoint: server.endpoint }) };
+    const topicArn = 'arn:aws:sns:us-east-1:000000000000:usage-events';
+    const result = await publishMessages(fake, topicArn, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']);
+    const actions = server.requests.map((request) => new URLSearchParams(request.body.toString()));
+    await server.close();
+    expect(result).toEqual({ published: 12, requests: 13 });
+    expect(actions.map((params) => params.get('Action'))).toEqual(['PublishBatch', ...Array<string>(12).fill('Publish')]);
+    expect(actions.slice(1).map((params) => params.get('Message'))).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']);
+    expect(actions.every((params) => params.get('TopicArn') === topicArn)).toBe(true);
+  });
+
+  it('keeps the AWS SDK quiet about Node versions', async () => {
+    new SQSClient(aws.clientConfig()).destroy();
+    await sleep(10);
+    expect(warnings.filter((warning) => warning.includes('NodeVersionSupportWarning'))).toEqual([]);
+  });
+});
+
+describe('local AWS close()', () => {
+  it('frees the port, and may be called twice', async () => {
+    const aws = await startLocalAws();
+    const { port } = aws.address;
+    await aws.close();
+    await aws.close();
+    expect(await connect('127.0.0.1', port)).toBe('ECONNREFUSED');
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('closes promptly while a long poll is waiting', async () => {
+    const aws = await startLocalAws();
+    const queues = await createPipelineQueues(aws);
+    const sqs = new SQSClient(aws.clientConfig());
+    const polling = new SqsMessageQueue({ client: sqs, queueUrl: queues.queueUrl }).receive(10, 20).catch((error: Error) => error);
+    await sleep(200);
+    const started = Date.now();
+    await aws.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await polling;
+    sqs.destroy();
+  });
+});

@@ -1,0 +1,45 @@
+/** Shared set-up for tests that run the whole pipeline locally. */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { messagesFromEventsFile } from '../../functions/local/generate.js';
+import { fixture } from './fixtures.js';
+
+const run = promisify(execFile);
+
+export async function fixtureMessages(): Promise<string[]> {
+  return messagesFromEventsFile(await fs.readFile(fixture('messages', 'sns-20250301.ndjson'), 'utf8'));
+}
+
+/** A file on the published branch, read with git itself. */
+export async function fileOnBranch(site: string, file: string, branch = 'gh-pages'): Promise<Buffer> {
+  const { stdout } = await run('git', ['-C', site, 'show', `${branch}:${file}`], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
+  return stdout as unknown as Buffer;
+}
+
+export async function commitsOnBranch(site: string, branch = 'gh-pages'): Promise<string[]> {
+  try {
+    const { stdout } = await run('git', ['-C', site, 'rev-list', branch]);
+    return stdout.trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+export async function filesChangedBy(site: string, commit: string): Promise<string[]> {
+  const { stdout } = await run('git', ['-C', site, 'show', '--name-only', '--format=', commit]);
+  return stdout.trim().split('\n').filter(Boolean).sort();
+}
+
+/** Keys of a directory-backed bucket under a prefix. */
+export async function bucketKeys(bucket: string, prefix: string): Promise<string[]> {
+  const root = path.join(bucket, prefix);
+  try {
+    const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => path.relative(bucket, path.join(e.parentPath, e.name))).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The pipeline as one Amazon States Language definition, used as-is by the infrastructure
+ * (with real Lambda ARNs) and by the local runner (with in-process handlers).
+ *
+ * Tasks call the Lambdas directly by ARN, so a task's result is the function's return value
+ * and a function error arrives under its own name (`TransientError`, `InvalidInputError`, …)
+ * for Retry and Catch to match. Payloads carry run ids and day keys, never data: the steps
+ * exchange everything else through the bucket.
+ *
+ * Inputs: `{}` (the schedule), `{"day": "YYYY-MM-DD"}`, `{"days": [...]}`, `{"rebuild": "all"}`;
+ * the last three never touch the queue.
+ */
+import { emptyTotals } from '../functions/pipeline/drain.js';
+
+export const PIPELINE_STEPS = [
+  'begin-run',
+  'drain',
+  'list-staged',
+  'merge-day',
+  'detect-changes',
+  'build-day',
+  'finalize',
+  'publish',
+  'finish-run',
+  'record-failure',
+] as const;
+export type PipelineStep = (typeof PIPELINE_STEPS)[number];
+
+/** The Task state that runs each step, so the local runner can map states to handlers. */
+export const STATE_OF_STEP: Record<PipelineStep, string> = {
+  'begin-run': 'BeginRun',
+  drain: 'Drain',
+  'list-staged': 'ListStagedDays',
+  'merge-day': 'MergeDay',
+  'detect-changes': 'DetectChanges',
+  'build-day': 'BuildDay',
+  finalize: 'Finalize',
+  publish: 'Publish',
+  'finish-run': 'FinishRun',
+  'record-failure': 'RecordFailure',
+};
+
+export interface PipelineDefinitionOptions {
+  /** The function ARN of each step. */
+  readonly functions: Readonly<Record<PipelineStep, string>>;
+  readonly mergeConcurrency?: number;
+  readonly buildConcurrency?: number;
+  /** Drain invocations per execution; the schedule picks up whatever remains. */
+  readonly maxDrainIterations?: number;
+  /** Whole-execution limit; the run lock expires after the same time. */
+  readonly timeoutSeconds?: number;
+  /** Per-task limit (the Lambdas' own timeout should be at most this). */
+  readonly taskTimeoutSeconds?: number;
+}
+
+/** Errors that a later attempt may not meet: Lambda's own hiccups and the steps' transient failures. */
+export const TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'TransientError',
+  'TransientStorageError',
+  'TransientQueueError',
+  'PublishConflictError',
+] as const;
+
+type Json = Record<string, unknown>;
+
+export function buildPipelineDefinition(options: PipelineDefinitionOptions): Json {
+  const fn = options.functions;
+  const taskTimeout = options.taskTimeoutSeconds ?? 900;
+  const retry = [
+    { ErrorEquals: [...TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+  ];
+  const onFailure = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }];
+  const task = (step: PipelineStep, parameters: Json, next: Json): Json => ({
+    Type: 'Task',
+    Resource: fn[step],
+    Parameters: parameters,
+    TimeoutSeconds: taskTimeout,
+    Retry: retry,
+    ...next,
+  });
+  const runId = { 'runId.$': '$.run.runId' };
+  const perDay = (state: string, step: PipelineStep, items: string, concurrency: number, next: string): Json => ({
+    Type: 'Map',
+    ItemsPath: items,
+    MaxConcurrency: concurrency,
+    ItemSelector: { 'runId.$': '$.run.runId', 'day.$': '$$.Map.Item.Value' },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: state,
+      States: { [state]: task(step, { 'runId.$': '$.runId', 'day.$': '$.day' }, { End: true }) },
+    },
+    // Results stay in the bucket; the payload keeps only what later states read.
+    ResultPath: null,
+    Catch: onFailure,
+    Next: next,
+  });
+
+  return {
+    Comment: 'usage-pipeline: drain the queue, merge days, build the changed shards, publish to gh-pages',
+    TimeoutSeconds: options.timeoutSeconds ?? 3_600,
+    StartAt: 'BeginRun',
+    States: {
+      BeginRun: task(
+        'begin-run',
+        { 'input.$': '$', 'executionName.$': '$$.Execution.Name' },
+        {
+          ResultPath: '$.run',
+          Catch: [
+            { ErrorEquals: ['InvalidInputError'], ResultPath: '$.error', Next: 'InputRefused' },
+            { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RunFailed' },
+          ],
+          Next: 'LockAcquired?',
+        },
+      ),
+      'LockAcquired?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.run.acquired', BooleanEquals: false, Next: 'AnotherRunInProgress' }],
+        Default: 'PrepareDrain',
+      },
+      AnotherRunInProgress: { Type: 'Succeed', Comment: 'Another execution holds the lock; it will publish.' },
+      PrepareDrain: {
+        Type: 'Pass',
+        Result: { more: false, iteration: 0, totals: emptyTotals(), days: [] },
+        ResultPath: '$.drain',
+        Next: 'Scheduled?',
+      },
+      'Scheduled?': {
+        Type: 'Choice',
+        Comment: 'Re-runs of days and full rebuilds never touch the queue.',
+        Choices: [{ Variable: '$.run.mode.mode', StringEquals: 'scheduled', Next: 'Drain' }],
+        Default: 'ListStagedDays',
+      },
+      Drain: task('drain', { ...runId, 'iteration.$': '$.drain.iteration', 'totals.$': '$.drain.totals' }, { ResultPath: '$.drain', Catch: onFailure, Next: 'MoreToDrain?' }),
+      'MoreToDrain?': {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.drain.more', BooleanEquals: true },
+              { Variable: '$.drain.iteration', NumericLessThan: options.maxDrainIterations ?? 10 },
+            ],
+            Next: 'Drain',
+          },
+        ],
+        Default: 'ListStagedDays',
+      },
+      ListStagedDays: task('list-staged', runId, { ResultPath: '$.staged', Catch: onFailure, Next: 'MergeDays' }),
+      MergeDays: perDay('MergeDay', 'merge-day', '$.staged.days', options.mergeConcurrency ?? 8, 'DetectChanges'),
+      DetectChanges: task('detect-changes', { ...runId, 'mode.$': '$.run.mode' }, { ResultPath: '$.changes', Catch: onFailure, Next: 'BuildDays' }),
+      BuildDays: perDay('BuildDay', 'build-day', '$.changes.days', options.buildConcurrency ?? 8, 'Finalize'),
+      Finalize: task('finalize', runId, { ResultPath: '$.finalized', Catch: onFailure, Next: 'Publish' }),
+      Publish: task('publish', { ...runId, 'days.$': '$.changes.days' }, { ResultPath: '$.published', Catch: onFailure, Next: 'FinishRun' }),
+      FinishRun: task(
+        'finish-run',
+        {
+          ...runId,
+          'mode.$': '$.run.mode',
+          'drain.$': '$.drain.totals',
+          'stagedDays.$': '$.staged.days',
+          'builtDays.$': '$.changes.days',
+          'finalized.$': '$.finalized',
+          'published.$': '$.published',
+        },
+        { ResultPath: '$.report', OutputPath: '$.report', Catch: onFailure, End: true },
+      ),
+      RecordFailure: task('record-failure', { ...runId, 'error.$': '$.error' }, {
+        ResultPath: '$.failure',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: 'RunFailed' }],
+        Next: 'RunFailed',
+      }),
+      InputRefused: { Type: 'Fail', Error: 'InvalidInput', Cause: 'The execution input was refused; see the BeginRun task failure for the reason.' },
+      RunFailed: { Type: 'Fail', Error: 'PipelineRunFailed', Cause: 'A step failed; the run record under runs/<run id>/failure.json in the bucket says which and why.' },
+    },
+  };
+}
