@@ -13,8 +13,7 @@
  * fauxqs 2.4.1 declares Node >= 22.5: its entry module imports `node:sqlite` (for optional
  * persistence, never used here) and so fails to load at all on Node 20. There, `node:sqlite`
  * is mapped, for fauxqs's modules only, to a stub that throws if used: by a loader hook under
- * Node and tsx; under Jest, which forbids loader hooks, by the test setup
- * (`test/adapters/support/node-sqlite-shim.ts`, or a `moduleNameMapper` entry).
+ * Node and tsx; under Jest, which forbids loader hooks, by `moduleNameMapper` (jest.config.js).
  */
 import { isBuiltin, register } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -230,7 +229,7 @@ function loadFauxqs(): Promise<Fauxqs> {
       if (!String((error as Error).message).includes('node:sqlite')) throw error;
       throw new Error(
         `fauxqs cannot load: it imports node:sqlite, which Node ${process.version} lacks. Under Jest, map it to a stub ` +
-          `(import test/adapters/support/node-sqlite-shim.ts first, or moduleNameMapper '^node:sqlite$').`,
+          `with moduleNameMapper '^node:sqlite$' (see jest.config.js).`,
         { cause: error },
       );
     }

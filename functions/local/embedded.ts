@@ -21,6 +21,7 @@ import { DEFAULT_CONFIG, type PipelineConfig } from '../pipeline/config.js';
 import { noCheckpoints, silentLog, type CheckpointName, type Log, type PipelineDeps } from '../pipeline/deps.js';
 import type { RunReport } from '../pipeline/report.js';
 import { readRunRecord } from '../pipeline/run.js';
+import type { ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
 import { runPipelineLocally } from '../../workflows/local-runner.js';
@@ -46,6 +47,8 @@ export interface EmbeddedOptions {
    * against the same queue); by default each run starts its own and stops it at the end.
    */
   readonly messaging?: { readonly aws: LocalAws; readonly queues: PipelineQueues };
+  /** Wraps the bucket (tests inject storage faults at the adapter boundary). */
+  readonly wrapBucket?: (bucket: ObjectStore) => ObjectStore;
 }
 
 export interface EmbeddedReport extends Omit<RunReport, 'finishedAt'> {
@@ -89,7 +92,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       if (options.messages && options.messages.length > 0) await publishMessages(aws, queues.topicArn, options.messages);
     }
     const deps: PipelineDeps = {
-      bucket: new FsObjectStore(paths.bucket),
+      bucket: options.wrapBucket ? options.wrapBucket(new FsObjectStore(paths.bucket)) : new FsObjectStore(paths.bucket),
       ...(queue ? { queue } : {}),
       publisher,
       config: { ...DEFAULT_CONFIG, ...options.config, drain: { ...DEFAULT_CONFIG.drain, receiveWaitSeconds: 0, ...options.config?.drain } },

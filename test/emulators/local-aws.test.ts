@@ -2,10 +2,13 @@
  * The in-process AWS of the local mode: loopback only, the pipeline's topic → queue → DLQ wiring
  * with SNS's envelope and redrive, and a port that is really freed on close.
  */
-import '../adapters/support/node-sqlite-shim.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
@@ -13,6 +16,7 @@ import type { QueueMessage } from '../../functions/core/queue.js';
 import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws } from '../../functions/emulators/local-aws.js';
 import { startRecordingServer } from '../adapters/support/recording-server.js';
 
+const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function connect(host: string, port: number): Promise<'connected' | string> {
@@ -39,16 +43,12 @@ async function receiveAll(queue: SqsMessageQueue, count: number): Promise<QueueM
 
 describe('local AWS', () => {
   let aws: LocalAws;
-  const warnings: string[] = [];
-  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
 
   beforeAll(async () => {
-    process.on('warning', onWarning);
     aws = await startLocalAws();
   });
 
   afterAll(async () => {
-    process.off('warning', onWarning);
     await aws.close();
   });
 
@@ -160,11 +160,30 @@ describe('local AWS', () => {
     expect(actions.slice(1).map((params) => params.get('Message'))).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']);
     expect(actions.every((params) => params.get('TopicArn') === topicArn)).toBe(true);
   });
+});
 
-  it('keeps the AWS SDK quiet about Node versions', async () => {
-    new SQSClient(aws.clientConfig()).destroy();
-    await sleep(10);
-    expect(warnings.filter((warning) => warning.includes('NodeVersionSupportWarning'))).toEqual([]);
+describe('local AWS outside Jest', () => {
+  it('runs under Node and tsx, whatever its version, without warnings', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const script = `
+      import { SQSClient } from '@aws-sdk/client-sqs';
+      import { SqsMessageQueue } from ${JSON.stringify(pathToFileURL(path.join(root, 'functions/adapters/sqs-queue.ts')).href)};
+      import { createPipelineQueues, publishMessages, startLocalAws } from ${JSON.stringify(pathToFileURL(path.join(root, 'functions/emulators/local-aws.ts')).href)};
+      const aws = await startLocalAws();
+      const queues = await createPipelineQueues(aws);
+      await publishMessages(aws, queues.topicArn, ['{"hello": 1}']);
+      const sqs = new SQSClient(aws.clientConfig());
+      const [message] = await new SqsMessageQueue({ client: sqs, queueUrl: queues.queueUrl }).receive(10, 1);
+      console.log(JSON.stringify({ endpoint: aws.endpoint, message: JSON.parse(message.body).Message }));
+      sqs.destroy();
+      await aws.close();
+    `;
+    const env = { ...process.env };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    delete env.NODE_OPTIONS;
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, env, timeout: 15_000 });
+    expect(stderr).toBe('');
+    expect(JSON.parse(stdout)).toEqual({ endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), message: '{"hello": 1}' });
   });
 });
 

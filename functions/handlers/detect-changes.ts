@@ -1,0 +1,5 @@
+/** Lambda entry point of the `detect-changes` step. */
+import { lambdaDeps, lambdaMiddlewares } from './lambda-deps.js';
+import { detectChangesStep } from './steps.js';
+
+export const handler = detectChangesStep(lambdaDeps, ...lambdaMiddlewares());

@@ -1,0 +1,165 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { TransientStorageError, StorageError } from '../../functions/adapters/s3-object-store.js';
+import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
+import type { ObjectStore } from '../../functions/core/object-store.js';
+import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws, type PipelineQueues } from '../../functions/emulators/local-aws.js';
+import { runEmbedded } from '../../functions/local/embedded.js';
+import { CHECKPOINTS, type CheckpointName } from '../../functions/pipeline/deps.js';
+import { describeWithFixtures, fixture } from '../support/fixtures.js';
+import { bucketKeys, commitsOnBranch, fileOnBranch, fixtureMessages } from '../support/pipeline.js';
+import { tempDir } from '../support/temp.js';
+
+/** How long a received but undeleted message stays hidden in these tests. */
+const VISIBILITY_SECONDS = 2;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class SimulatedCrash extends Error {
+  constructor(point: string) {
+    super(`simulated crash at ${point}`);
+    this.name = 'SimulatedCrash';
+  }
+}
+
+describeWithFixtures('fault injection: a run that crashes anywhere loses and duplicates nothing', () => {
+  let messages: string[];
+  let expectedDaily: Buffer;
+  let expectedShard: Buffer;
+  const emulators: LocalAws[] = [];
+
+  beforeAll(async () => {
+    messages = await fixtureMessages();
+    expectedDaily = await fs.readFile(fixture('futel-2025-03', 'input', 'events', 'prod', '20250301'));
+    expectedShard = await fs.readFile(fixture('futel-2025-03', 'expected', 'data', 'date', '2025', '03', '20250301.json'));
+  });
+  afterAll(async () => {
+    await Promise.all(emulators.map((aws) => aws.close()));
+  });
+
+  async function freshMessaging(): Promise<{ aws: LocalAws; queues: PipelineQueues }> {
+    const aws = await startLocalAws();
+    emulators.push(aws);
+    const queues = await createPipelineQueues(aws, { visibilityTimeoutSeconds: VISIBILITY_SECONDS });
+    await publishMessages(aws, queues.topicArn, messages);
+    return { aws, queues };
+  }
+
+  async function expectExactlyTheRealData(home: string, messaging: { aws: LocalAws; queues: PipelineQueues }): Promise<void> {
+    const bucket = path.join(home, 'bucket');
+    const daily = await fs.readFile(path.join(bucket, 'events', 'prod', '20250301'));
+    // Same bytes as the drainer's object: every event once, none twice, none lost.
+    expect(daily.equals(expectedDaily)).toBe(true);
+    expect((await fileOnBranch(path.join(home, 'site'), 'data/date/2025/03/20250301.json')).equals(expectedShard)).toBe(true);
+    expect(await bucketKeys(bucket, 'staging')).toEqual([]);
+    expect(await bucketKeys(bucket, 'state')).toEqual([]);
+    expect(await bucketKeys(bucket, 'rejected')).toHaveLength(3);
+    // Nothing left to deliver, nothing dead-lettered.
+    const again = await runEmbedded({ home, messaging });
+    expect(again).toMatchObject({ status: 'SUCCEEDED', received: 0, commit: null, queue: { remaining: 0, deadLetters: 0 } });
+    expect(await commitsOnBranch(path.join(home, 'site'))).toHaveLength(1);
+  }
+
+  it.each(CHECKPOINTS.map((point) => [point]))('crash at %s, then run again', async (point: CheckpointName) => {
+    const home = await tempDir();
+    const messaging = await freshMessaging();
+    const crashed = await runEmbedded({
+      home,
+      messaging,
+      checkpoint: async (name) => {
+        if (name === point) throw new SimulatedCrash(point);
+      },
+    });
+    expect(crashed.status).toBe('FAILED');
+    expect(JSON.stringify(crashed.failure)).toContain(`simulated crash at ${point}`);
+    // Messages received but not deleted come back once their visibility timeout ends.
+    if (point === 'drain:after-stage') await sleep(VISIBILITY_SECONDS * 1000 + 500);
+    const recovered = await runEmbedded({ home, messaging });
+    expect(recovered.status).toBe('SUCCEEDED');
+    await expectExactlyTheRealData(home, messaging);
+  });
+
+  it('retries a transient storage failure within the run', async () => {
+    const home = await tempDir();
+    const messaging = await freshMessaging();
+    let failures = 0;
+    const report = await runEmbedded({ home, messaging, wrapBucket: (bucket) => failingReads(bucket, 'events/prod/20250301', () => (failures++ < 2 ? new TransientStorageError('SlowDown: please reduce your request rate', { operation: 'GetObject', bucket: 'local', key: 'events/prod/20250301', code: 'SlowDown', statusCode: 503 }) : null)) });
+    expect(failures).toBeGreaterThanOrEqual(2);
+    expect(report.status).toBe('SUCCEEDED');
+    await expectExactlyTheRealData(home, messaging);
+  });
+
+  it('never mistakes an unreadable daily object for a new day', async () => {
+    const home = await tempDir();
+    const messaging = await freshMessaging();
+    // A day that already holds an event the new messages do not carry.
+    const prod = path.join(home, 'bucket', 'events', 'prod');
+    await fs.mkdir(prod, { recursive: true });
+    const earlier = '{"timestamp": "2025-03-01T00:00:00+00:00", "channel": "999", "endpoint": "999", "event": "earlier"}\n';
+    await fs.writeFile(path.join(prod, '20250301'), earlier);
+    const denied = await runEmbedded({ home, messaging, wrapBucket: (bucket) => failingReads(bucket, 'events/prod/20250301', () => new StorageError('AccessDenied: Access Denied', { operation: 'GetObject', bucket: 'local', key: 'events/prod/20250301', code: 'AccessDenied', statusCode: 403 })) });
+    expect(denied.status).toBe('FAILED');
+    expect(JSON.stringify(denied.failure)).toContain('AccessDenied');
+    // Untouched: not overwritten with only the new events.
+    expect(await fs.readFile(path.join(prod, '20250301'), 'utf8')).toBe(earlier);
+    const recovered = await runEmbedded({ home, messaging });
+    expect(recovered.status).toBe('SUCCEEDED');
+    const daily = await fs.readFile(path.join(prod, '20250301'), 'utf8');
+    expect(daily.split('\n').filter(Boolean).sort()).toEqual([...expectedDaily.toString('utf8').split('\n').filter(Boolean), earlier.trim()].sort());
+  });
+});
+
+describeWithFixtures('one run at a time', () => {
+  it('lets one of two executions started together work, and the other exit cleanly', async () => {
+    const home = await tempDir();
+    await LocalGitPublisher.open(path.join(home, 'site'));
+    const aws = await startLocalAws();
+    try {
+      const queues = await createPipelineQueues(aws, { visibilityTimeoutSeconds: 30 });
+      await publishMessages(aws, queues.topicArn, await fixtureMessages());
+      const reports = await Promise.all([
+        runEmbedded({ home, messaging: { aws, queues }, executionName: 'first' }),
+        runEmbedded({ home, messaging: { aws, queues }, executionName: 'second' }),
+      ]);
+      expect(reports.map((r) => r.status).sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
+      const worked = reports.find((r) => r.status === 'SUCCEEDED');
+      expect(worked).toMatchObject({ received: 2654, kept: 2646, malformed: 3 });
+      const daily = await fs.readFile(path.join(home, 'bucket', 'events', 'prod', '20250301'));
+      expect(daily.equals(await fs.readFile(fixture('futel-2025-03', 'input', 'events', 'prod', '20250301')))).toBe(true);
+      expect(await commitsOnBranch(path.join(home, 'site'))).toHaveLength(1);
+    } finally {
+      await aws.close();
+    }
+  });
+
+  it('takes over the lock of a run that died, and leaves a live one alone', async () => {
+    const home = await tempDir();
+    const state = path.join(home, 'bucket', 'state');
+    await fs.mkdir(state, { recursive: true });
+    await fs.mkdir(path.join(home, 'bucket', 'events', 'prod'), { recursive: true });
+    await fs.writeFile(path.join(home, 'bucket', 'events', 'prod', '20250301'), '{"timestamp": "2025-03-01T00:00:00+00:00", "channel": "655", "endpoint": "655", "event": "ivr"}\n');
+    const lock = (expiresAt: string) => JSON.stringify({ runId: 'crashed-run', acquiredAt: '2025-03-01T00:00:00.000Z', expiresAt });
+    await fs.writeFile(path.join(state, 'lock.json'), lock(new Date(Date.now() + 3_600_000).toISOString()));
+    expect((await runEmbedded({ home, day: '2025-03-01' })).status).toBe('SKIPPED');
+    await fs.writeFile(path.join(state, 'lock.json'), lock('2025-03-01T01:00:00.000Z'));
+    const report = await runEmbedded({ home, day: '2025-03-01' });
+    expect(report).toMatchObject({ status: 'SUCCEEDED', daysBuilt: 1 });
+    expect(await bucketKeys(path.join(home, 'bucket'), 'state')).toEqual([]);
+  });
+});
+
+/** The real store, except that reads of one key fail while `failure()` returns an error. */
+function failingReads(store: ObjectStore, key: string, failure: () => Error | null): ObjectStore {
+  return {
+    location: store.location,
+    get: async (k) => {
+      const error = k === key ? failure() : null;
+      if (error) throw error;
+      return store.get(k);
+    },
+    head: (k) => store.head(k),
+    put: (k, body, conditions) => store.put(k, body, conditions),
+    delete: (k) => store.delete(k),
+    list: (prefix) => store.list(prefix),
+  };
+}
