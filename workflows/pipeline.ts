@@ -158,6 +158,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
         'finish-run',
         {
           ...runId,
+          'startedAt.$': '$.run.startedAt',
           'mode.$': '$.run.mode',
           'drain.$': '$.drain.totals',
           'stagedDays.$': '$.staged.days',

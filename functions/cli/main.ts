@@ -5,6 +5,7 @@ import { backfillCommand } from './commands/backfill.js';
 import { rerunCommand } from './commands/rerun.js';
 import { rotateSecretsCommand } from './commands/rotate-secrets.js';
 import { localCommand } from './commands/local.js';
+import { statusCommand } from './commands/status.js';
 import { isUserFacing } from './errors.js';
 
 export function createProgram(): Command {
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   program.addCommand(rerunCommand());
   program.addCommand(rotateSecretsCommand());
   program.addCommand(localCommand());
+  program.addCommand(statusCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -13,6 +13,7 @@ import { tokenFromSecretsManager } from '../adapters/github-token.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SqsMessageQueue } from '../adapters/sqs-queue.js';
 import { chartsFiles } from '../charts/prebuilt.js';
+import { emfMetricsSink } from '../adapters/emf-metrics.js';
 import { configFromEnvironment, ConfigurationError } from '../pipeline/config.js';
 import { noCheckpoints, type PipelineDeps } from '../pipeline/deps.js';
 
@@ -55,6 +56,7 @@ export function createLambdaDeps(env: NodeJS.ProcessEnv = process.env): Pipeline
     log: logger,
     clock: () => new Date(),
     checkpoint: noCheckpoints,
+    metrics: emfMetricsSink(),
     chartsFiles,
   };
 }

@@ -28,7 +28,7 @@ export const beginRunStep = defineStep('begin-run', z.object({ input: z.unknown(
   const runId = sanitiseRunId(executionName);
   const lock = await acquireLock(deps, runId);
   if (!lock.acquired) deps.log.warn('another execution holds the lock; exiting', { runId, heldBy: lock.heldBy, since: lock.since });
-  return { runId, acquired: lock.acquired, mode };
+  return { runId, acquired: lock.acquired, mode, startedAt: deps.clock().toISOString() };
 });
 
 export const drainStep = defineStep(
@@ -55,6 +55,7 @@ export const finishRunStep = defineStep(
   'finish-run',
   z.object({
     runId: RunId,
+    startedAt: z.string().datetime().optional(),
     mode: Mode,
     drain: Totals,
     stagedDays: z.array(z.string()),

@@ -3,6 +3,7 @@ import type { ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
 import type { PipelineConfig } from './config.js';
+import type { MetricsSink } from './metrics.js';
 
 /** Structured logging; Powertools' Logger fits it. */
 export interface Log {
@@ -26,6 +27,8 @@ export interface PipelineDeps {
    * production; tests make it throw to prove that a crash at any of them loses nothing.
    */
   readonly checkpoint: (name: CheckpointName) => Promise<void>;
+  /** Where run metrics go (CloudWatch embedded metrics in Lambda). */
+  readonly metrics?: MetricsSink;
   /** The files of the charts page, published under `charts/`. */
   readonly chartsFiles?: () => Promise<Map<string, Uint8Array>>;
 }

@@ -2,6 +2,7 @@
 import type { DropReason } from '../core/classify.js';
 import type { DrainTotals } from './drain.js';
 import type { PipelineDeps } from './deps.js';
+import { runMetrics } from './metrics.js';
 import { releaseLock, writeRunRecord, type RunMode } from './run.js';
 
 export interface RunReport {
@@ -21,6 +22,8 @@ export interface RunReport {
 
 export interface FinishInput {
   readonly runId: string;
+  /** When the run began (ISO 8601), for its duration. */
+  readonly startedAt?: string;
   readonly mode: RunMode;
   readonly drain: DrainTotals;
   readonly stagedDays: readonly string[];
@@ -46,7 +49,10 @@ export async function finishRun(deps: PipelineDeps, input: FinishInput): Promise
   };
   await writeRunRecord(deps, input.runId, 'report.json', report);
   await releaseLock(deps, input.runId);
-  deps.log.info('run finished', { ...report });
+  const started = input.startedAt ? Date.parse(input.startedAt) : NaN;
+  const durationSeconds = Number.isFinite(started) ? Math.max(0, (deps.clock().getTime() - started) / 1000) : 0;
+  deps.metrics?.publish(runMetrics(report, durationSeconds));
+  deps.log.info('run finished', { ...report, durationSeconds });
   return report;
 }
 
@@ -59,6 +65,7 @@ export async function recordFailure(deps: PipelineDeps, input: FailureInput): Pr
   const cause = typeof input.error.Cause === 'string' ? parseCause(input.error.Cause) : input.error.Cause;
   await writeRunRecord(deps, input.runId, 'failure.json', { runId: input.runId, error: input.error.Error ?? 'unknown', cause, failedAt: deps.clock().toISOString() });
   await releaseLock(deps, input.runId);
+  deps.metrics?.publish([{ name: 'RunsFailed', unit: 'Count', value: 1 }]);
   deps.log.error('run failed', { runId: input.runId, error: input.error.Error, cause });
   return { recorded: true };
 }
