@@ -24,15 +24,3 @@ const USER_FACING_NAMES = new Set([
 export function isUserFacing(error: unknown): error is Error {
   return error instanceof Error && USER_FACING_NAMES.has(error.name);
 }
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}

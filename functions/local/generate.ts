@@ -3,6 +3,7 @@
  * topic carries them, spread over a few days, with the share of noise the real feed has
  * (non-production hosts, registrations, operator follow-me legs) and a few broken bodies.
  */
+import { seededRandom } from '../core/random.js';
 
 const EXTENSIONS = ['405', '415', '505', '510', '520', '615', '625', '630', '640', '655', '670', '680', '695'];
 const EVENTS: Array<[string, number]> = [
@@ -18,18 +19,6 @@ const EVENTS: Array<[string, number]> = [
   ['filterdial', 1],
 ];
 
-/** mulberry32: the same sequence on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface GenerateOptions {
   readonly count: number;
   /** Different seeds give different traffic over the same days. */
@@ -41,7 +30,7 @@ export interface GenerateOptions {
 
 /** SNS message strings (what a publisher sends to the topic). */
 export function generateMessages(options: GenerateOptions): string[] {
-  const rand = random(options.seed ?? 1);
+  const rand = seededRandom(options.seed ?? 1);
   const days = options.days ?? 3;
   const start = Date.parse(`${options.firstDay ?? '2025-03-01'}T00:00:00Z`);
   const totalWeight = EVENTS.reduce((sum, [, w]) => sum + w, 0);

@@ -10,6 +10,7 @@ import { serialiseDailyObject } from '../../functions/core/daily-object.js';
 import { dayFromDate, type Day } from '../../functions/core/days.js';
 import { pyDumps } from '../../functions/core/python-json.js';
 import { sortByCodePoint } from '../../functions/core/python-json.js';
+import { seededRandom } from '../../functions/core/random.js';
 
 export interface CorpusOptions {
   readonly root: string;
@@ -18,18 +19,6 @@ export interface CorpusOptions {
   readonly eventNames: number;
   readonly firstDay?: string;
   readonly seed?: number;
-}
-
-/** mulberry32: small, fast, and the same numbers on every machine. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The first days of the history use the drainer's older line shape. */
@@ -87,7 +76,7 @@ export interface CorpusStats {
 }
 
 export async function writeCorpus(options: CorpusOptions): Promise<CorpusStats> {
-  const rand = random(options.seed ?? 20250301);
+  const rand = seededRandom(options.seed ?? 20250301);
   const names = eventNames(options.eventNames);
   const pickName = zipf(names.length, 1.1, rand);
   const prod = path.join(options.root, 'events', 'prod');

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import { buildMonth, finishSite, listSourceDays, planBuild, type Layout } from '../../functions/core/site-build.js';
+import { seededRandom } from '../../functions/core/random.js';
 
 export interface GeneratedEvent {
   /** `YYYY-MM-DD`. */
@@ -77,18 +78,6 @@ const CHANNELS: ReadonlyArray<[string, number]> = [
 const RARE_EVENTS = Array.from({ length: 120 }, (_, i) => `ivr-option-${String(i + 1).padStart(3, '0')}`);
 const RARE_SHARE = 0.015;
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick(weights: ReadonlyArray<[string, number]>, r: number): string {
   const total = weights.reduce((sum, [, w]) => sum + w, 0);
   let x = r * total;
@@ -108,7 +97,7 @@ export function eachDate(first: string, last: string): string[] {
 
 /** The events of each day that has a daily object (an empty day maps to no events). */
 export function generateEvents(options: FixtureOptions): Map<string, GeneratedEvent[]> {
-  const next = random(options.seed ?? 20250301);
+  const next = seededRandom(options.seed ?? 20250301);
   const missing = new Set(options.missing ?? []);
   const empty = new Set(options.empty ?? []);
   const days = new Map<string, GeneratedEvent[]>();

@@ -100,7 +100,7 @@ describe('usage-pipeline build: incremental runs', () => {
     const { input, out } = await setup();
     const result = await runCli(['build', '--input', input, '--out', out]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^scanned 3 days; rebuilt 3 days in 2 month\(s\)\nwrote \d+ files \([\d.]+ KB\), deleted 0\n4 events from [\d.]+ B in [\d.]+ s/);
+    expect(result.stdout).toMatch(/^scanned 3 days; rebuilt 3 days in 2 month\(s\)\nwrote \d+ files \([\d.]+ KiB\), deleted 0\n4 events from [\d.]+ B in [\d.]+ s/);
   });
 });
 

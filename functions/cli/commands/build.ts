@@ -4,7 +4,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { runBuild, type BuildSummary } from '../../build/run-build.js';
 import { parseDay, type Day } from '../../core/days.js';
 import { DEFAULT_LAYOUTS, parseLayouts } from '../../core/site-build.js';
-import { formatBytes, UserFacingError } from '../errors.js';
+import { formatBytes } from '../../core/format.js';
+import { UserFacingError } from '../errors.js';
 
 /** Exit status when the build finished but some lines could not become events. */
 export const EXIT_REJECTED = 2;
