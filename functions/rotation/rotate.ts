@@ -239,13 +239,13 @@ class Rotation {
     if (!verified.ok) {
       return this.finish(
         'incomplete',
-        `the new key ${keySuffix(this.created.id)} was not accepted by AWS after ${verified.attempts} attempt(s) (${verified.detail}); the secrets hold it, so both keys were left active`,
+        `the new key ${keySuffix(this.created.id)} was not accepted by AWS after ${verified.attempts} attempt(s) (${verified.detail}); the secrets hold it, so ${this.keptActive()}`,
       );
     }
     const stale = await this.staleSecrets();
     if (stale.length > 0) {
       this.step('verify-secrets', 'failed', stale.join('; '));
-      return this.finish('incomplete', `the secrets could not be confirmed as updated (${stale.join('; ')}); both keys were left active`);
+      return this.finish('incomplete', `the secrets could not be confirmed as updated (${stale.join('; ')}); ${this.keptActive()}`);
     }
     this.step('verify-secrets', 'done', this.written.join(', '));
 
@@ -303,7 +303,7 @@ class Rotation {
     }
 
     if (changed.has(SECRET_NAMES.secretAccessKey)) {
-      return this.finish('incomplete', `${reason}; the secrets hold the new key, so both keys were left active`);
+      return this.finish('incomplete', `${reason}; the secrets hold the new key, so ${this.keptActive()}`);
     }
     if (changed.has(SECRET_NAMES.accessKeyId)) {
       if (!this.old) {
@@ -337,6 +337,10 @@ class Rotation {
   private rolledBack(error: string): Promise<RotationReport> {
     if (this.deletedInactive) this.warnings.push(`the inactive key ${keySuffix(this.deletedInactive.id)} deleted to make room stays deleted`);
     return this.finish('rolled-back', error);
+  }
+
+  private keptActive(): string {
+    return this.old ? 'both keys were left active' : 'the new key was left active';
   }
 
   /** A key IAM created although CreateAccessKey reported an error would be unusable (its secret is lost). */

@@ -11,6 +11,8 @@ export interface RotationConfig {
   githubApiUrl?: string;
   iamEndpoint?: string;
   iamRegion?: string;
+  /** The credentials that manage the user's keys; the SDK's default chain when absent. */
+  iamCredentials?: { accessKeyId: string; secretAccessKey: string };
   queueUrl?: string;
   dryRun?: boolean;
   verify?: RotationOptions['verify'];
@@ -52,6 +54,7 @@ export async function rotateWithConfig(config: RotationConfig): Promise<Rotation
     user: config.user,
     ...(config.iamEndpoint ? { endpoint: config.iamEndpoint } : {}),
     ...(config.iamRegion ? { region: config.iamRegion } : {}),
+    ...(config.iamCredentials ? { credentials: config.iamCredentials } : {}),
   });
   const octokit = createRotationOctokit({
     token: config.githubToken,

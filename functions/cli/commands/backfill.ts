@@ -94,6 +94,7 @@ Lines look like:
   2022-04-04 22:45:55,436 UNIQUEID=1833323238.399, CHANNEL=SIP/630-0000011f, name=filterdial
 Times are local wall times in --time-zone. A time in the repeated fall-back hour is taken as its
 first occurrence; a time in the skipped spring-forward hour does not exist and its line is skipped.
+With --out -, the envelopes go to stdout and the summary to stderr.
 Exit status: 0 all lines sent, 2 some lines skipped (reported on stderr), 1 an error.`,
     )
     .action(async (flags: BackfillFlags) => {

@@ -36,7 +36,7 @@ export function rotateSecretsCommand(): Command {
       `
 GITHUB_TOKEN (or GH_TOKEN) must hold a token allowed to write the repository's Actions secrets;
 IAM calls use the usual AWS credential chain. No secret value is ever printed.
-Exit status: 0 rotated (or dry run), 1 refused or rolled back (nothing left changed), 3 stopped
+Exit status: 0 rotated (or dry run), 1 refused or rolled back (the secrets still hold the old key), 3 stopped
 part-way in a safe state that needs a person (see the report).`,
     )
     .action(async (flags: RotateFlags) => {

@@ -69,8 +69,12 @@ export class StepFunctionsFake {
   }
 
   /** Runs before each StartExecution is decided (e.g. to add an execution of the same name). */
-  beforeStart(hook: (request: { stateMachineArn: string; name: string; input: string }) => void): void {
+  beforeStart(hook: (request: { stateMachineArn: string; name: string; input: string }) => void): () => void {
     this.startHooks.push(hook);
+    return () => {
+      const index = this.startHooks.indexOf(hook);
+      if (index !== -1) this.startHooks.splice(index, 1);
+    };
   }
 
   addExecution(execution: Omit<FakeExecution, 'executionArn' | 'polls' | 'outcome' | 'startDate'> & { outcome?: ScriptedOutcome; startDate?: Date }): FakeExecution {
