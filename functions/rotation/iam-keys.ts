@@ -8,7 +8,7 @@ import {
   UpdateAccessKeyCommand,
   type IAMClientConfig,
 } from '@aws-sdk/client-iam';
-import { awsErrorMessage } from '../rerun/aws-error.js';
+import { awsErrorMessage } from '../adapters/aws-error.js';
 import { Redacted } from './redacted.js';
 import type { AccessKeyInfo, KeyManager, KeyStatus, NewAccessKey } from './rotate.js';
 

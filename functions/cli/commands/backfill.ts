@@ -18,7 +18,7 @@ import {
   TimeZoneError,
   type BackfillEvent,
 } from '../../core/backfill.js';
-import { awsErrorMessage } from '../../rerun/aws-error.js';
+import { awsErrorMessage } from '../../adapters/aws-error.js';
 import { UserFacingError } from '../errors.js';
 
 /** Exit status when everything that parsed was sent but some lines were skipped. */

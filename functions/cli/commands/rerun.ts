@@ -1,7 +1,7 @@
 /** `usage-pipeline rerun`: starts the pipeline's state machine for one day, and optionally waits. */
 import { Command, Option } from 'commander';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { awsErrorCode, awsErrorMessage } from '../../rerun/aws-error.js';
+import { awsErrorCode, awsErrorMessage } from '../../adapters/aws-error.js';
 import {
   checkRerunDay,
   executionName,
