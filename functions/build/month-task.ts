@@ -12,10 +12,16 @@ export interface MonthTask {
   readonly layouts: readonly Layout[];
 }
 
+/** A day's outcome without its name lists, which the month gathers once. */
+export type DayReport = Omit<DayOutcome, 'eventNames' | 'touchedPairs'>;
+
+/** Kept small: a worker hands it back by structured clone. */
 export interface MonthTaskResult {
   readonly month: Month;
   readonly changes: SiteChanges;
-  readonly outcomes: DayOutcome[];
+  readonly days: DayReport[];
+  readonly eventNames: string[];
+  readonly touchedPairs: string[];
 }
 
 export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome) => void): Promise<MonthTaskResult> {
@@ -32,7 +38,14 @@ export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome
       ...(onDay ? { onDay } : {}),
     },
   );
-  return { month: task.month, changes, outcomes };
+  const eventNames = new Set<string>();
+  const touchedPairs = new Set<string>();
+  const days = outcomes.map(({ eventNames: names, touchedPairs: pairs, ...day }) => {
+    for (const name of names) eventNames.add(name);
+    for (const pair of pairs) touchedPairs.add(pair);
+    return day;
+  });
+  return { month: task.month, changes, days, eventNames: [...eventNames], touchedPairs: [...touchedPairs] };
 }
 
 export default runMonthTask;

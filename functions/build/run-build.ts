@@ -5,6 +5,8 @@
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { Piscina } from 'piscina';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import type { Day } from '../core/days.js';
@@ -17,13 +19,12 @@ import {
   planBuild,
   readState,
   rebuildPairs,
-  type DayOutcome,
   type Layout,
   type SiteChanges,
   type SourceDay,
 } from '../core/site-build.js';
 import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX } from '../core/site-paths.js';
-import { runMonthTask, type MonthTask, type MonthTaskResult } from './month-task.js';
+import { runMonthTask, type DayReport, type MonthTask, type MonthTaskResult } from './month-task.js';
 
 export interface BuildOptions {
   readonly input: string;
@@ -148,22 +149,19 @@ export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
   const results = threads > 0 ? await runInPool(tasks, threads, progress) : await runInline(tasks, progress);
 
   const changes = emptyChanges();
-  const outcomes: DayOutcome[] = [];
+  const reports: DayReport[] = [];
+  const eventNames = new Set<string>();
+  const touchedPairs = new Set<string>();
   for (const result of results) {
     mergeChanges(changes, result.changes);
-    outcomes.push(...result.outcomes);
+    reports.push(...result.days);
+    result.eventNames.forEach((name) => eventNames.add(name));
+    result.touchedPairs.forEach((pair) => touchedPairs.add(pair));
   }
-  if (options.layouts.includes('event')) {
-    mergeChanges(changes, await rebuildPairs(site, new Set(outcomes.flatMap((o) => o.touchedPairs))));
-  }
-  const finished = await finishSite(site, {
-    layouts: options.layouts,
-    built: plan.changed,
-    eventNames: new Set(outcomes.flatMap((o) => o.eventNames)),
-    state,
-  });
+  if (options.layouts.includes('event')) mergeChanges(changes, await rebuildPairs(site, touchedPairs));
+  const finished = await finishSite(site, { layouts: options.layouts, built: plan.changed, eventNames, state });
   mergeChanges(changes, finished.changes);
-  return summarise(plan.days, plan.changed, tasks.length, outcomes, changes, ignored, threads, started);
+  return summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started);
 }
 
 async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void): Promise<MonthTaskResult[]> {
@@ -172,9 +170,16 @@ async function runInline(tasks: readonly MonthTask[], progress: (count: number) 
   return results;
 }
 
+/**
+ * Months spread over worker threads, largest first so a big month does not finish last on
+ * its own. The workers run a bundle of the month task made here with esbuild: plain
+ * JavaScript starts in milliseconds and costs far less memory than loading TypeScript
+ * through a transpiling loader in every thread.
+ */
 async function runInPool(tasks: readonly MonthTask[], threads: number, progress: (count: number) => void): Promise<MonthTaskResult[]> {
+  const bundle = await bundleMonthTask();
   const pool = new Piscina<MonthTask, MonthTaskResult>({
-    filename: new URL('./month-worker.mjs', import.meta.url).href,
+    filename: pathToFileURL(bundle.file).href,
     minThreads: threads,
     maxThreads: threads,
     // A worker holds one day's data at a time (months are streamed to disk), so a modest heap
@@ -183,7 +188,6 @@ async function runInPool(tasks: readonly MonthTask[], threads: number, progress:
     resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
   try {
-    // Largest months first, so one big month does not finish last on its own.
     const order = [...tasks].sort((a, b) => totalSize(b.days) - totalSize(a.days));
     const results = await Promise.all(
       order.map(async (task) => {
@@ -195,7 +199,24 @@ async function runInPool(tasks: readonly MonthTask[], threads: number, progress:
     return results.sort((a, b) => (a.month < b.month ? -1 : 1));
   } finally {
     await pool.destroy();
+    await bundle.remove();
   }
+}
+
+async function bundleMonthTask(): Promise<{ file: string; remove: () => Promise<void> }> {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'usage-pipeline-build-'));
+  const file = path.join(directory, 'month-task.mjs');
+  await build({
+    entryPoints: [fileURLToPath(new URL('./month-task.ts', import.meta.url))],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  return { file, remove: () => fs.rm(directory, { recursive: true, force: true }) };
 }
 
 function totalSize(days: readonly SourceDay[]): number {
@@ -206,7 +227,7 @@ function summarise(
   days: readonly SourceDay[],
   changed: readonly SourceDay[],
   months: number,
-  outcomes: readonly DayOutcome[],
+  outcomes: readonly DayReport[],
   changes: SiteChanges,
   ignoredKeys: readonly string[],
   threads: number,

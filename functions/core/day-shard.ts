@@ -33,56 +33,96 @@ export function buildDayShard(content: string | Uint8Array): DayShard {
   const { text, lines, invalidUtf8 } = splitDailyObject(content);
   const rejections: Rejection[] = [];
   let entries: ShardEntry[] = [];
+  /** For each entry, the index of the line it came from. */
+  let lineOf: number[] = [];
   let needsCodePointOrder = false;
-  // A daily object is normally unique and sorted, and recent lines come out of normalisation
-  // unchanged: then no entry can duplicate another, the order is already right, and the
-  // published array is the file itself with its newlines turned into separators.
-  let unchangedAndStrictlySorted = true;
-  let verbatim = text !== null && text.endsWith('\n');
+  // A daily object is normally unique and sorted, and most lines come out of normalisation
+  // unchanged: then nothing can repeat, the order is already right, and the published array
+  // is mostly the file itself, its newlines turned into separators.
+  let strictlySorted = true;
+  let changed = 0;
   let inTimestampOrder = true;
   let previousLine = '';
   let previousTimestamp = '';
   let nonBlank = 0;
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i] as string;
-    if (line.endsWith('\r')) {
-      line = line.slice(0, -1);
-      verbatim = false;
-    }
+    if (line.endsWith('\r')) line = line.slice(0, -1);
     if (BLANK.test(line)) {
       if (invalidUtf8.has(i)) rejections.push({ line: i + 1, reason: 'not valid UTF-8', text: '' });
-      if (i !== lines.length - 1) verbatim = false;
       continue;
     }
     nonBlank++;
     const result = normaliseLine(line);
     if (!result.ok) {
       rejections.push({ line: i + 1, reason: result.reason, text: line.slice(0, REJECTED_TEXT_LIMIT) });
-      verbatim = false;
       continue;
     }
     const { entry } = result;
-    if (unchangedAndStrictlySorted && (entry.json !== line || line <= previousLine)) unchangedAndStrictlySorted = false;
+    if (entry.json !== line) changed++;
+    if (strictlySorted && line <= previousLine) strictlySorted = false;
     if (inTimestampOrder && entry.timestamp < previousTimestamp) inTimestampOrder = false;
     if (!needsCodePointOrder && hasSurrogates(entry.timestamp)) needsCodePointOrder = true;
     previousLine = line;
     previousTimestamp = entry.timestamp;
     entries.push(entry);
+    lineOf.push(i);
   }
-  if (!inTimestampOrder || needsCodePointOrder) {
+  const reordered = !inTimestampOrder || needsCodePointOrder;
+  if (reordered) {
     // Stable: events that share a timestamp keep their order in the file.
-    entries.sort(
-      needsCodePointOrder
-        ? (a, b) => compareCodePoints(a.timestamp, b.timestamp)
-        : (a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0),
-    );
+    const order = entries.map((_, k) => k);
+    const compare = needsCodePointOrder ? compareCodePoints : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    order.sort((a, b) => compare((entries[a] as ShardEntry).timestamp, (entries[b] as ShardEntry).timestamp));
+    entries = order.map((k) => entries[k] as ShardEntry);
+    lineOf = order.map((k) => lineOf[k] as number);
   }
-  if (!unchangedAndStrictlySorted) entries = firstOfEachInOrder(entries);
-  const json =
-    verbatim && unchangedAndStrictlySorted && inTimestampOrder && text !== null
-      ? `[${text.slice(0, -1).replaceAll('\n', ', ')}]`
-      : shardArray(entries.map((e) => e.json));
+  if (!strictlySorted || changed > 0) {
+    const kept = firstOfEachInOrder(entries);
+    if (kept.length !== entries.length) {
+      const keep = new Set(kept);
+      lineOf = lineOf.filter((_, k) => keep.has(entries[k] as ShardEntry));
+      entries = kept;
+    }
+  }
+  const json = !reordered && text !== null && !text.includes('\r') ? fromFileSegments(text, lines, entries, lineOf) : shardArray(entries.map((e) => e.json));
   return { entries, json, rejections, lines: nonBlank };
+}
+
+/**
+ * The published array built from slices of the file: each run of consecutive lines that
+ * normalisation left unchanged is copied as one piece, newlines turned into separators.
+ */
+function fromFileSegments(text: string, lines: readonly string[], entries: readonly ShardEntry[], lineOf: readonly number[]): string {
+  const parts: string[] = [];
+  let offset = 0;
+  const starts = lines.map((line) => {
+    const start = offset;
+    offset += line.length + 1;
+    return start;
+  });
+  let runFirst = -1;
+  let runLast = -1;
+  const flush = () => {
+    if (runFirst === -1) return;
+    parts.push(text.slice(starts[runFirst], (starts[runLast] as number) + (lines[runLast] as string).length).replaceAll('\n', ', '));
+    runFirst = -1;
+  };
+  for (let k = 0; k < entries.length; k++) {
+    const line = lineOf[k] as number;
+    const entry = entries[k] as ShardEntry;
+    if (entry.json !== lines[line]) {
+      flush();
+      parts.push(entry.json);
+    } else if (runFirst !== -1 && line === runLast + 1) {
+      runLast = line;
+    } else {
+      flush();
+      runFirst = runLast = line;
+    }
+  }
+  flush();
+  return shardArray(parts);
 }
 
 /**

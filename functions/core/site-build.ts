@@ -162,14 +162,16 @@ function sameBytes(stored: Uint8Array, body: Body): boolean {
 
 /** Writes only when the stored object differs, comparing sizes, then ETags (S3) or bytes (local). */
 export async function writeIfChanged(store: ObjectStore, key: string, body: Body, changes: SiteChanges, path = key): Promise<boolean> {
-  const size = bodyByteLength(body);
+  // Encoded once: the size check, the comparison and the write all use these bytes.
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const size = bodyByteLength(bytes);
   const current = await store.head(key);
   if (current && current.size === size) {
-    if (current.etag === `"${md5(body)}"`) return false;
+    if (current.etag === `"${md5(bytes)}"`) return false;
     const stored = await store.get(key);
-    if (stored && sameBytes(stored.body, body)) return false;
+    if (stored && sameBytes(stored.body, bytes)) return false;
   }
-  await store.put(key, body);
+  await store.put(key, bytes);
   changes.written.push(path);
   changes.bytesWritten += size;
   return true;

@@ -39,13 +39,24 @@ export function monthSummaryPath(month: Month): string {
 }
 
 export function countDay(entries: readonly ShardEntry[]): DayCounts {
-  const events = new Map<string, number>();
-  const channels = new Map<string, number>();
+  // One lookup per name and entry: counts live in mutable cells until the day is done.
+  const events = new Map<string, { n: number }>();
+  const channels = new Map<string, { n: number }>();
   for (const { event, channel } of entries) {
-    events.set(event, (events.get(event) ?? 0) + 1);
-    channels.set(channel, (channels.get(channel) ?? 0) + 1);
+    const e = events.get(event);
+    if (e) e.n++;
+    else events.set(event, { n: 1 });
+    const c = channels.get(channel);
+    if (c) c.n++;
+    else channels.set(channel, { n: 1 });
   }
-  return { total: entries.length, events, channels };
+  return { total: entries.length, events: settle(events), channels: settle(channels) };
+}
+
+function settle(cells: Map<string, { n: number }>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const [name, cell] of cells) counts.set(name, cell.n);
+  return counts;
 }
 
 interface MonthFile {
@@ -115,9 +126,19 @@ export function buildSeries(months: Iterable<MonthSummary>, lastUpdated: string 
   const all = new Map<Day, DayCounts>();
   for (const month of months) for (const [day, counts] of month) all.set(day, counts);
   const days = [...all.keys()].sort();
+  const eventTotals = new Map<string, number>();
+  const channelTotals = new Map<string, number>();
+  for (const counts of all.values()) {
+    addTotals(eventTotals, counts.events);
+    addTotals(channelTotals, counts.channels);
+  }
+  const busiestEvents = busiestFirst(eventTotals);
+  const busiestChannels = busiestFirst(channelTotals);
+  // Series only for the names that get one: the long tail of rare events never builds arrays.
+  const seriesEvents = busiestEvents.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
+  const events = new Map<string, Series>(seriesEvents.map((name) => [name, []]));
+  const channels = new Map<string, Series>(busiestChannels.map(([name]) => [name, []]));
   const total: Series = [];
-  const events = new Map<string, Series>();
-  const channels = new Map<string, Series>();
   for (const day of days) {
     const counts = all.get(day) as DayCounts;
     const t = epochMillis(day);
@@ -125,14 +146,6 @@ export function buildSeries(months: Iterable<MonthSummary>, lastUpdated: string 
     addPoints(events, counts.events, t);
     addPoints(channels, counts.channels, t);
   }
-  const eventTotals = busiestFirst(events);
-  const seriesOf = (series: Map<string, Series>, names: readonly string[]) => {
-    const out: Record<string, Series> = {};
-    for (const name of names) out[name] = series.get(name) as Series;
-    return out;
-  };
-  const seriesEvents = eventTotals.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
-  const channelTotals = busiestFirst(channels);
   return {
     index: JSON.stringify({
       firstDay: days[0] ?? null,
@@ -140,26 +153,29 @@ export function buildSeries(months: Iterable<MonthSummary>, lastUpdated: string 
       days: days.length,
       total: total.reduce((sum, [, count]) => sum + count, 0),
       lastUpdated,
-      events: eventTotals,
-      channels: channelTotals,
+      events: busiestEvents,
+      channels: busiestChannels,
       seriesEvents,
     }),
     total: JSON.stringify(total),
-    events: JSON.stringify(seriesOf(events, seriesEvents)),
-    channels: JSON.stringify(seriesOf(channels, channelTotals.map(([name]) => name))),
+    events: JSON.stringify(Object.fromEntries(events)),
+    channels: JSON.stringify(Object.fromEntries(channels)),
   };
 }
 
+function addTotals(totals: Map<string, number>, counts: ReadonlyMap<string, number>): void {
+  for (const [name, count] of counts) totals.set(name, (totals.get(name) ?? 0) + count);
+}
+
+/** Adds today's point to each series that exists; names without a series are skipped. */
 function addPoints(series: Map<string, Series>, counts: ReadonlyMap<string, number>, t: number): void {
-  for (const [name, count] of counts) {
-    let points = series.get(name);
-    if (!points) series.set(name, (points = []));
-    points.push([t, count]);
+  for (const [name, points] of series) {
+    const count = counts.get(name);
+    if (count !== undefined) points.push([t, count]);
   }
 }
 
 /** `[name, total]` pairs, busiest first, ties by name, so the output is stable. */
-function busiestFirst(series: Map<string, Series>): Array<[string, number]> {
-  const totals: Array<[string, number]> = [...series].map(([name, points]) => [name, points.reduce((sum, [, c]) => sum + c, 0)]);
-  return totals.sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
+function busiestFirst(totals: Map<string, number>): Array<[string, number]> {
+  return [...totals].sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
 }

@@ -37,7 +37,7 @@ export function buildCommand(): Command {
     .option('--days <list>', 'rebuild exactly these days (YYYYMMDD or YYYY-MM-DD, comma-separated)')
     .option('--force', 'rebuild every day, whatever updated_state.json says')
     .option('--json', 'print the summary as one JSON object')
-    .addOption(new Option('--threads <n>', 'worker threads (default: one per core for large builds)').hideHelp())
+    .addOption(new Option('--threads <n>', 'worker threads; 0 builds in the main thread (default: one per core for large builds)').hideHelp())
     .action(async (flags: BuildFlags) => {
       let layouts;
       try {
