@@ -3,7 +3,6 @@
  * GitHub-shaped REST server), with every result checked with git itself.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -20,35 +19,13 @@ import {
 } from '../../functions/adapters/github-publisher.js';
 import { tokenFromEnvironment, tokenFromSecretsManager, type SecretsClient } from '../../functions/adapters/github-token.js';
 import { GitHubEmulator, type GitHubEmulatorOptions, type RecordedRequest } from '../../functions/emulators/github-server.js';
+import { gitRaw } from '../support/git.js';
 
 const owner = 'futel';
 const repo = 'usage';
 const branch = 'gh-pages';
 const refPath = `/repos/${owner}/${repo}/git/ref/heads/${branch}`;
 
-/** git with the developer's config and any inherited GIT_* variables out of the way. */
-const gitEnv: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('GIT_'))),
-  GIT_CONFIG_GLOBAL: os.devNull,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Test Outsider',
-  GIT_AUTHOR_EMAIL: 'outsider@example.test',
-  GIT_COMMITTER_NAME: 'Test Outsider',
-  GIT_COMMITTER_EMAIL: 'outsider@example.test',
-};
-
-function gitRaw(gitDir: string, args: string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'git',
-      ['--git-dir', gitDir, ...args],
-      { env: { ...gitEnv, ...options.env }, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
-      (error, stdout, stderr) => (error ? reject(new Error(`git ${args.join(' ')}: ${stderr.toString()}`)) : resolve(stdout)),
-    );
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-  });
-}
 
 async function git(...args: string[]): Promise<string> {
   return (await gitRaw(emulator.gitDir, args)).toString('utf8').trim();

@@ -3,7 +3,6 @@
  * repository with the git CLI itself.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,36 +12,12 @@ import { throttling } from '@octokit/plugin-throttling';
 import sodium from 'libsodium-wrappers';
 import { GitHubEmulator, type GitHubEmulatorOptions } from '../../functions/emulators/github-server.js';
 import { GitRepository } from '../../functions/adapters/git/repository.js';
+import { gitRaw } from '../support/git.js';
 
 const owner = 'futel';
 const repo = 'usage';
 const branch = 'gh-pages';
 
-/** git with the developer's config and any inherited GIT_* variables out of the way. */
-const gitEnv: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('GIT_'))),
-  GIT_CONFIG_GLOBAL: os.devNull,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Test Outsider',
-  GIT_AUTHOR_EMAIL: 'outsider@example.test',
-  GIT_COMMITTER_NAME: 'Test Outsider',
-  GIT_COMMITTER_EMAIL: 'outsider@example.test',
-};
-
-function gitRaw(cwdOrGitDir: string, args: string[], options: { input?: string; bare?: boolean } = {}): Promise<Buffer> {
-  const fullArgs = options.bare === false ? args : ['--git-dir', cwdOrGitDir, ...args];
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'git',
-      fullArgs,
-      { cwd: cwdOrGitDir, env: gitEnv, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => (error ? reject(new Error(`git ${fullArgs.join(' ')}: ${stderr.toString()}`)) : resolve(stdout)),
-    );
-    // git may exit before reading stdin; its exit status reports any real failure.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-  });
-}
 
 async function git(gitDir: string, ...args: string[]): Promise<string> {
   return (await gitRaw(gitDir, args)).toString('utf8').trim();
