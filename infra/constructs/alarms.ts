@@ -1,0 +1,182 @@
+/**
+ * The alarm topic and the alarms: messages in the DLQ, an execution that failed or timed out,
+ * a failed key rotation, and published data older than a threshold.
+ *
+ * The topic is encrypted. CloudWatch can only publish to an encrypted topic if the key's
+ * policy lets it; the AWS managed key (alias/aws/sns) has a fixed policy that does not, so
+ * alarms to such a topic are silently dropped. Without a configured key, the stack therefore
+ * makes a small customer managed key for the topic, with rotation on.
+ */
+import { Construct } from 'constructs';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
+import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy/index.js';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
+import { NAMESPACE } from '../../functions/pipeline/metrics.js';
+import { policyDocument } from '../iam.js';
+
+/**
+ * The freshness metric the monitor Lambda publishes (functions/handlers/monitor.ts): the age,
+ * in seconds, of the published data (`data/last_updated.txt`). Powertools Metrics adds the
+ * service name as a `service` dimension, and an alarm must name every dimension to match.
+ */
+export const DATA_AGE_METRIC = {
+  namespace: NAMESPACE,
+  metricName: 'DataAgeSeconds',
+  dimensions: { service: 'usage-pipeline-monitor' },
+} as const;
+
+export interface PipelineAlarmsProps {
+  readonly namePrefix: string;
+  readonly accountId: string;
+  readonly partition: string;
+  readonly region: string;
+  readonly kmsKeyArn?: string;
+  readonly alarmEmail?: string;
+  readonly deadLetterQueueName: string;
+  readonly stateMachineArn: string;
+  readonly rotationFunctionName: string;
+  readonly dataAgeHours: number;
+  readonly periodMinutes: number;
+}
+
+export class PipelineAlarms extends Construct {
+  readonly topic: SnsTopic;
+  readonly alarms: CloudwatchMetricAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    const alarmArns = `arn:${props.partition}:cloudwatch:${props.region}:${props.accountId}:alarm:${props.namePrefix}-*`;
+
+    let topicKey = props.kmsKeyArn;
+    if (!topicKey) {
+      const key = new KmsKey(this, 'topic-key', {
+        description: `Encrypts the ${props.namePrefix} alarm topic (CloudWatch may use it to publish)`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: policyDocument([
+          {
+            // The account's default key policy: key administration is decided by IAM policies.
+            Sid: 'AccountAdministersTheKeyThroughIam',
+            Effect: 'Allow',
+            Principal: { AWS: `arn:${props.partition}:iam::${props.accountId}:root` },
+            Action: 'kms:*',
+            Resource: '*',
+          },
+          {
+            Sid: 'CloudWatchAlarmsPublishToTheTopic',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: '*',
+          },
+        ]),
+      });
+      new KmsAlias(this, 'topic-key-alias', { name: `alias/${props.namePrefix}-alarms`, targetKeyId: key.keyId });
+      topicKey = key.arn;
+    }
+
+    this.topic = new SnsTopic(this, 'topic', {
+      name: `${props.namePrefix}-alarms`,
+      displayName: `${props.namePrefix} alarms`,
+      kmsMasterKeyId: topicKey,
+    });
+    new SnsTopicPolicy(this, 'topic-policy', {
+      arn: this.topic.arn,
+      policy: policyDocument([
+        {
+          Sid: 'ThisStacksAlarmsPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: this.topic.arn,
+          Condition: { ArnLike: { 'aws:SourceArn': alarmArns }, StringEquals: { 'aws:SourceAccount': props.accountId } },
+        },
+      ]),
+    });
+    if (props.alarmEmail) {
+      new SnsTopicSubscription(this, 'email', { topicArn: this.topic.arn, protocol: 'email', endpoint: props.alarmEmail });
+    }
+
+    const period = props.periodMinutes * 60;
+    const actions = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
+
+    this.alarms.push(
+      new CloudwatchMetricAlarm(this, 'dlq-not-empty', {
+        alarmName: `${props.namePrefix}-dlq-not-empty`,
+        alarmDescription: `Messages were set aside in ${props.deadLetterQueueName} after repeated failed deliveries: inspect them, then redrive them to the queue.`,
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: props.deadLetterQueueName },
+        statistic: 'Maximum',
+        period,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+        // A queue holding messages always reports; silence means empty.
+        treatMissingData: 'notBreaching',
+        ...actions,
+      }),
+    );
+
+    for (const [name, metricName, what] of [
+      ['execution-failed', 'ExecutionsFailed', 'failed'],
+      ['execution-timed-out', 'ExecutionsTimedOut', 'timed out'],
+    ] as const) {
+      this.alarms.push(
+        new CloudwatchMetricAlarm(this, name, {
+          alarmName: `${props.namePrefix}-${name}`,
+          alarmDescription: `A pipeline execution ${what}: see runs/<run id>/failure.json in the bucket and the execution's history.`,
+          namespace: 'AWS/States',
+          metricName,
+          dimensions: { StateMachineArn: props.stateMachineArn },
+          statistic: 'Sum',
+          period,
+          evaluationPeriods: 1,
+          threshold: 0,
+          comparisonOperator: 'GreaterThanThreshold',
+          treatMissingData: 'notBreaching',
+          ...actions,
+        }),
+      );
+    }
+
+    this.alarms.push(
+      new CloudwatchMetricAlarm(this, 'rotation-failed', {
+        alarmName: `${props.namePrefix}-rotation-failed`,
+        alarmDescription: 'The access key rotation did not complete: its log says which state it left (it never leaves the repository without a working key).',
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: { FunctionName: props.rotationFunctionName },
+        statistic: 'Sum',
+        period: 3600,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+        ...actions,
+      }),
+    );
+
+    this.alarms.push(
+      new CloudwatchMetricAlarm(this, 'data-stale', {
+        alarmName: `${props.namePrefix}-data-stale`,
+        alarmDescription: `The published data is more than ${props.dataAgeHours} h old (or its age is not being reported): check the latest executions.`,
+        namespace: DATA_AGE_METRIC.namespace,
+        metricName: DATA_AGE_METRIC.metricName,
+        dimensions: { ...DATA_AGE_METRIC.dimensions },
+        statistic: 'Maximum',
+        // The monitor reports every 15 minutes by default; the worst report of the hour counts.
+        period: 3600,
+        evaluationPeriods: 1,
+        threshold: props.dataAgeHours * 3600,
+        comparisonOperator: 'GreaterThanThreshold',
+        // No report is as bad as a stale one: the monitor itself may be broken.
+        treatMissingData: 'breaching',
+        ...actions,
+      }),
+    );
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The secret that holds the GitHub token. Only the container is managed here: the value is
+ * put with `aws secretsmanager put-secret-value` (README, "Deploying to AWS"), so it is in
+ * neither the code nor the Terraform state — there is deliberately no secret version resource.
+ */
+import { Construct } from 'constructs';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
+
+export interface GithubTokenSecretProps {
+  readonly name: string;
+  readonly repository: string;
+  readonly kmsKeyArn?: string;
+}
+
+export class GithubTokenSecret extends Construct {
+  readonly secret: SecretsmanagerSecret;
+
+  constructor(scope: Construct, id: string, props: GithubTokenSecretProps) {
+    super(scope, id);
+    this.secret = new SecretsmanagerSecret(this, 'secret', {
+      name: props.name,
+      description: `GitHub token for ${props.repository}: contents write (publishing) and Actions secrets write (key rotation). The value is a token, or JSON {"token": "..."}.`,
+      ...(props.kmsKeyArn ? { kmsKeyId: props.kmsKeyArn } : {}),
+      // Deleted by mistake, it can be restored for this long.
+      recoveryWindowInDays: 30,
+    });
+  }
+}
