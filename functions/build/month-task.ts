@@ -13,7 +13,7 @@ export interface MonthTask {
 }
 
 /** A day's outcome without its name lists, which the month gathers once. */
-export type DayReport = Omit<DayOutcome, 'eventNames' | 'touchedPairs'>;
+export type DayReport = Omit<DayOutcome, 'touchedPairs'>;
 
 /** Kept small: a worker hands it back by structured clone. */
 export interface MonthTaskResult {
@@ -25,7 +25,7 @@ export interface MonthTaskResult {
 }
 
 export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome) => void): Promise<MonthTaskResult> {
-  const { changes, outcomes } = await buildMonth(
+  const { changes, outcomes, eventNames } = await buildMonth(
     new FsObjectStore(task.siteRoot),
     new FsObjectStore(task.sourceRoot),
     task.month,
@@ -38,14 +38,12 @@ export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome
       ...(onDay ? { onDay } : {}),
     },
   );
-  const eventNames = new Set<string>();
   const touchedPairs = new Set<string>();
-  const days = outcomes.map(({ eventNames: names, touchedPairs: pairs, ...day }) => {
-    for (const name of names) eventNames.add(name);
+  const days = outcomes.map(({ touchedPairs: pairs, ...day }) => {
     for (const pair of pairs) touchedPairs.add(pair);
     return day;
   });
-  return { month: task.month, changes, days, eventNames: [...eventNames], touchedPairs: [...touchedPairs] };
+  return { month: task.month, changes, days, eventNames, touchedPairs: [...touchedPairs] };
 }
 
 export default runMonthTask;

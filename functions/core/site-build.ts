@@ -30,15 +30,12 @@ import {
 import { isUpToDate, lastUpdated, parseState, pythonUtcTimestamp, serialiseState, type BuildState } from './state.js';
 import {
   buildSeries,
-  countDay,
+  MonthCounts,
   monthSummaryPath,
-  parseMonthSummary,
-  serialiseMonthSummary,
   SUMMARY_INDEX_PATH,
   SUMMARY_MONTH_PREFIX,
   SUMMARY_SERIES_PATHS,
   type DayCounts,
-  type MonthSummary,
 } from './summary.js';
 
 export const LAYOUTS = ['date', 'channel', 'event', 'summary'] as const;
@@ -190,7 +187,6 @@ export interface DayOutcome {
   readonly lines: number;
   readonly bytesRead: number;
   readonly rejections: readonly Rejection[];
-  readonly eventNames: readonly string[];
   /** `event\u0000channel` pairs whose all-time file needs rebuilding. */
   readonly touchedPairs: readonly string[];
 }
@@ -297,11 +293,13 @@ export async function buildMonth(
   month: Month,
   days: readonly SourceDay[],
   options: MonthOptions,
-): Promise<{ changes: SiteChanges; outcomes: DayOutcome[] }> {
+): Promise<{ changes: SiteChanges; outcomes: DayOutcome[]; eventNames: string[] }> {
   const changes = emptyChanges();
   const outcomes: DayOutcome[] = [];
+  // Names of the events in the days written; without the summary's columns to read them from, gathered here.
+  const eventNames = new Set<string>();
   const rollup = await openRollup(site, monthRollupPath(month));
-  const summary: MonthSummary = new Map();
+  const summary = new MonthCounts(month);
   const withSummary = options.layouts.includes('summary');
   const reuseDays = options.reuseDays ?? new Set<Day>();
   const previousSummary = reuseDays.size > 0 && withSummary ? await readMonthSummary(site, month) : null;
@@ -310,7 +308,7 @@ export async function buildMonth(
     const reused = !written && reuseDays.has(day) ? await reusableDay(site, day, previousSummary, withSummary) : null;
     if (reused) {
       await rollup.add(reused.body);
-      if (reused.counts) summary.set(day, reused.counts);
+      if (reused.counts) summary.addCounts(day, reused.counts);
       continue;
     }
     const { shard, bytesRead } = await readDayShard(source, day);
@@ -321,38 +319,39 @@ export async function buildMonth(
       touchedPairs = result.touchedPairs;
     }
     await rollup.add(arrayBody(shard.json));
-    const counts = countDay(shard.entries);
-    if (withSummary) summary.set(day, counts);
+    if (withSummary) summary.addEntries(day, shard.entries);
+    else if (written) for (const entry of shard.entries) eventNames.add(entry.event);
     const outcome: DayOutcome = {
       day,
       events: shard.entries.length,
       lines: shard.lines,
       bytesRead,
       rejections: written ? shard.rejections : [],
-      eventNames: written ? [...counts.events.keys()] : [],
       touchedPairs,
     };
     outcomes.push(outcome);
     options.onDay?.(outcome);
   }
   await rollup.finish(changes);
-  if (withSummary) await writeIfChanged(site, monthSummaryPath(month), serialiseMonthSummary(month, summary), changes);
-  return { changes, outcomes };
+  if (withSummary) await writeIfChanged(site, monthSummaryPath(month), summary.serialise(), changes);
+  // The month's names include those of re-used days, which earlier runs already listed.
+  if (withSummary && options.writeDays.size > 0) for (const name of summary.eventColumns().keys()) eventNames.add(name);
+  return { changes, outcomes, eventNames: [...eventNames] };
 }
 
-async function readMonthSummary(site: ObjectStore, month: Month): Promise<MonthSummary | null> {
+async function readMonthSummary(site: ObjectStore, month: Month): Promise<MonthCounts | null> {
   const object = await site.get(monthSummaryPath(month));
   if (!object) return null;
   try {
-    return parseMonthSummary(Buffer.from(object.body).toString('utf8'));
+    return MonthCounts.parse(Buffer.from(object.body).toString('utf8'));
   } catch {
     return null;
   }
 }
 
 /** A day's published shard body and, when the summary needs them, its counts; null unless all are on the site. */
-async function reusableDay(site: ObjectStore, day: Day, previousSummary: MonthSummary | null, needCounts: boolean): Promise<{ body: string; counts: DayCounts | null } | null> {
-  const counts = needCounts ? (previousSummary?.get(day) ?? null) : null;
+async function reusableDay(site: ObjectStore, day: Day, previousSummary: MonthCounts | null, needCounts: boolean): Promise<{ body: string; counts: DayCounts | null } | null> {
+  const counts = needCounts ? (previousSummary?.countsOf(day) ?? null) : null;
   if (needCounts && counts === null) return null;
   const object = await site.get(dayShardPath(day));
   if (!object) return null;
@@ -399,9 +398,9 @@ async function openRollup(store: ObjectStore, key: string) {
  */
 export async function buildMonthSummary(site: ObjectStore, source: ObjectStore, month: Month, days: readonly SourceDay[]): Promise<SiteChanges> {
   const changes = emptyChanges();
-  const summary: MonthSummary = new Map();
-  for (const { day } of days) summary.set(day, countDay((await readDayShard(source, day)).shard.entries));
-  await writeIfChanged(site, monthSummaryPath(month), serialiseMonthSummary(month, summary), changes);
+  const summary = new MonthCounts(month);
+  for (const { day } of days) summary.addEntries(day, (await readDayShard(source, day)).shard.entries);
+  await writeIfChanged(site, monthSummaryPath(month), summary.serialise(), changes);
   return changes;
 }
 
@@ -470,10 +469,10 @@ export async function finishSite(site: ObjectStore, options: FinishOptions): Pro
   const latest = lastUpdated(state);
 
   if (options.layouts.includes('summary')) {
-    const months: MonthSummary[] = [];
+    const months: MonthCounts[] = [];
     for await (const info of site.list(SUMMARY_MONTH_PREFIX)) {
       const object = await site.get(info.key);
-      if (object) months.push(parseMonthSummary(Buffer.from(object.body).toString('utf8')));
+      if (object) months.push(MonthCounts.parse(Buffer.from(object.body).toString('utf8')));
     }
     const files = buildSeries(months, latest);
     await writeIfChanged(site, SUMMARY_INDEX_PATH, files.index, changes);

@@ -22,8 +22,6 @@ export interface DayCounts {
   readonly channels: ReadonlyMap<string, number>;
 }
 
-export type MonthSummary = Map<Day, DayCounts>;
-
 export const SUMMARY_INDEX_PATH = 'summary/index.json';
 export const SUMMARY_SERIES_PATHS = {
   total: 'summary/series/total.json',
@@ -38,27 +36,6 @@ export function monthSummaryPath(month: Month): string {
   return `${SUMMARY_MONTH_PREFIX}${month.slice(0, 4)}/${month.slice(4, 6)}.json`;
 }
 
-export function countDay(entries: readonly ShardEntry[]): DayCounts {
-  // One lookup per name and entry: counts live in mutable cells until the day is done.
-  const events = new Map<string, { n: number }>();
-  const channels = new Map<string, { n: number }>();
-  for (const { event, channel } of entries) {
-    const e = events.get(event);
-    if (e) e.n++;
-    else events.set(event, { n: 1 });
-    const c = channels.get(channel);
-    if (c) c.n++;
-    else channels.set(channel, { n: 1 });
-  }
-  return { total: entries.length, events: settle(events), channels: settle(channels) };
-}
-
-function settle(cells: Map<string, { n: number }>): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const [name, cell] of cells) counts.set(name, cell.n);
-  return counts;
-}
-
 interface MonthFile {
   month: string;
   days: string[];
@@ -67,49 +44,107 @@ interface MonthFile {
   channels: Record<string, number[]>;
 }
 
-function columns(days: readonly Day[], summary: MonthSummary, field: 'events' | 'channels'): Record<string, number[]> {
-  const byName = new Map<string, number[]>();
-  days.forEach((day, index) => {
-    for (const [name, count] of (summary.get(day) as DayCounts)[field]) {
-      let pairs = byName.get(name);
-      if (!pairs) byName.set(name, (pairs = []));
-      pairs.push(index, count);
+/** Name → flat `[dayIndex, count, dayIndex, count, …]`, day indexes ascending. */
+type Columns = Map<string, number[]>;
+
+/**
+ * A month's counts, kept in the column form they are written in: counting a day touches each
+ * name once per event, with no per-day tables to build and fold afterwards.
+ */
+export class MonthCounts {
+  readonly days: Day[] = [];
+  readonly totals: number[] = [];
+  private byDay: Map<Day, DayCounts> | null = null;
+
+  constructor(
+    readonly month: Month,
+    private readonly events: Columns = new Map(),
+    private readonly channels: Columns = new Map(),
+  ) {}
+
+  /** Counts a day's entries; days are added in order. */
+  addEntries(day: Day, entries: readonly ShardEntry[]): void {
+    const index = this.startDay(day, entries.length);
+    for (const { event, channel } of entries) {
+      bump(this.events, event, index);
+      bump(this.channels, channel, index);
     }
-  });
+  }
+
+  /** Adds a day counted earlier. */
+  addCounts(day: Day, counts: DayCounts): void {
+    const index = this.startDay(day, counts.total);
+    for (const [name, count] of counts.events) append(this.events, name, index, count);
+    for (const [name, count] of counts.channels) append(this.channels, name, index, count);
+  }
+
+  /** One day's counts (for re-using an unchanged day). */
+  countsOf(day: Day): DayCounts | undefined {
+    if (!this.byDay) {
+      const events = this.days.map(() => new Map<string, number>());
+      const channels = this.days.map(() => new Map<string, number>());
+      spread(this.events, events);
+      spread(this.channels, channels);
+      this.byDay = new Map(this.days.map((d, i) => [d, { total: this.totals[i] as number, events: events[i] as Map<string, number>, channels: channels[i] as Map<string, number> }]));
+    }
+    return this.byDay.get(day);
+  }
+
+  eventColumns(): ReadonlyMap<string, readonly number[]> {
+    return this.events;
+  }
+
+  channelColumns(): ReadonlyMap<string, readonly number[]> {
+    return this.channels;
+  }
+
+  serialise(): string {
+    const file: MonthFile = { month: this.month, days: this.days, total: this.totals, events: sortedRecord(this.events), channels: sortedRecord(this.channels) };
+    return JSON.stringify(file);
+  }
+
+  static parse(text: string): MonthCounts {
+    const file = JSON.parse(text) as MonthFile;
+    if (!Array.isArray(file?.days) || !Array.isArray(file.total) || file.days.length !== file.total.length) {
+      throw new Error('month summary needs "days" and "total" arrays of one length');
+    }
+    const counts = new MonthCounts(file.month as Month, new Map(Object.entries(file.events ?? {})), new Map(Object.entries(file.channels ?? {})));
+    counts.days.push(...(file.days as Day[]));
+    counts.totals.push(...file.total);
+    return counts;
+  }
+
+  private startDay(day: Day, total: number): number {
+    this.byDay = null;
+    this.totals.push(total);
+    return this.days.push(day) - 1;
+  }
+}
+
+function bump(columns: Columns, name: string, index: number): void {
+  const pairs = columns.get(name);
+  if (!pairs) columns.set(name, [index, 1]);
+  else if (pairs[pairs.length - 2] === index) (pairs[pairs.length - 1] as number)++;
+  else pairs.push(index, 1);
+}
+
+function append(columns: Columns, name: string, index: number, count: number): void {
+  const pairs = columns.get(name);
+  if (pairs) pairs.push(index, count);
+  else columns.set(name, [index, count]);
+}
+
+function spread(columns: Columns, into: Array<Map<string, number>>): void {
+  for (const [name, pairs] of columns) {
+    for (let i = 0; i + 1 < pairs.length; i += 2) into[pairs[i] as number]?.set(name, pairs[i + 1] as number);
+  }
+}
+
+/** Names in code-point order, so the files are stable from run to run. */
+function sortedRecord(columns: Columns): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const name of sortByCodePoint([...byName.keys()])) out[name] = byName.get(name) as number[];
+  for (const name of sortByCodePoint([...columns.keys()])) out[name] = columns.get(name) as number[];
   return out;
-}
-
-export function serialiseMonthSummary(month: Month, summary: MonthSummary): string {
-  const days = [...summary.keys()].sort();
-  const file: MonthFile = {
-    month,
-    days,
-    total: days.map((day) => (summary.get(day) as DayCounts).total),
-    events: columns(days, summary, 'events'),
-    channels: columns(days, summary, 'channels'),
-  };
-  return JSON.stringify(file);
-}
-
-export function parseMonthSummary(text: string): MonthSummary {
-  const file = JSON.parse(text) as MonthFile;
-  if (!Array.isArray(file?.days) || !Array.isArray(file.total)) throw new Error('month summary needs "days" and "total" arrays');
-  const events = file.days.map(() => new Map<string, number>());
-  const channels = file.days.map(() => new Map<string, number>());
-  const spread = (record: Record<string, number[]> | undefined, into: Map<string, number>[]) => {
-    for (const [name, pairs] of Object.entries(record ?? {})) {
-      for (let i = 0; i + 1 < pairs.length; i += 2) into[pairs[i] as number]?.set(name, pairs[i + 1] as number);
-    }
-  };
-  spread(file.events, events);
-  spread(file.channels, channels);
-  const summary: MonthSummary = new Map();
-  file.days.forEach((day, i) => {
-    summary.set(day as Day, { total: file.total[i] as number, events: events[i] as Map<string, number>, channels: channels[i] as Map<string, number> });
-  });
-  return summary;
 }
 
 export type Series = Array<[number, number]>;
@@ -122,29 +157,25 @@ export interface SummaryFiles {
 }
 
 /** The all-time files, from every month summary. */
-export function buildSeries(months: Iterable<MonthSummary>, lastUpdated: string | null): SummaryFiles {
-  const all = new Map<Day, DayCounts>();
-  for (const month of months) for (const [day, counts] of month) all.set(day, counts);
-  const days = [...all.keys()].sort();
+export function buildSeries(months: Iterable<MonthCounts>, lastUpdated: string | null): SummaryFiles {
+  const ordered = [...months].sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
   const eventTotals = new Map<string, number>();
   const channelTotals = new Map<string, number>();
-  for (const counts of all.values()) {
-    addTotals(eventTotals, counts.events);
-    addTotals(channelTotals, counts.channels);
+  for (const month of ordered) {
+    addTotals(eventTotals, month.eventColumns());
+    addTotals(channelTotals, month.channelColumns());
   }
   const busiestEvents = busiestFirst(eventTotals);
   const busiestChannels = busiestFirst(channelTotals);
   // Series only for the names that get one: the long tail of rare events never builds arrays.
   const seriesEvents = busiestEvents.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
-  const events = new Map<string, Series>(seriesEvents.map((name) => [name, []]));
-  const channels = new Map<string, Series>(busiestChannels.map(([name]) => [name, []]));
   const total: Series = [];
-  for (const day of days) {
-    const counts = all.get(day) as DayCounts;
-    const t = epochMillis(day);
-    total.push([t, counts.total]);
-    addPoints(events, counts.events, t);
-    addPoints(channels, counts.channels, t);
+  const days: Day[] = [];
+  for (const month of ordered) {
+    month.days.forEach((day, i) => {
+      days.push(day);
+      total.push([epochMillis(day), month.totals[i] as number]);
+    });
   }
   return {
     index: JSON.stringify({
@@ -158,21 +189,31 @@ export function buildSeries(months: Iterable<MonthSummary>, lastUpdated: string 
       seriesEvents,
     }),
     total: JSON.stringify(total),
-    events: JSON.stringify(Object.fromEntries(events)),
-    channels: JSON.stringify(Object.fromEntries(channels)),
+    events: JSON.stringify(seriesFor(ordered, seriesEvents, (m) => m.eventColumns())),
+    channels: JSON.stringify(seriesFor(ordered, busiestChannels.map(([name]) => name), (m) => m.channelColumns())),
   };
 }
 
-function addTotals(totals: Map<string, number>, counts: ReadonlyMap<string, number>): void {
-  for (const [name, count] of counts) totals.set(name, (totals.get(name) ?? 0) + count);
+function addTotals(totals: Map<string, number>, columns: ReadonlyMap<string, readonly number[]>): void {
+  for (const [name, pairs] of columns) {
+    let sum = 0;
+    for (let i = 1; i < pairs.length; i += 2) sum += pairs[i] as number;
+    totals.set(name, (totals.get(name) ?? 0) + sum);
+  }
 }
 
-/** Adds today's point to each series that exists; names without a series are skipped. */
-function addPoints(series: Map<string, Series>, counts: ReadonlyMap<string, number>, t: number): void {
-  for (const [name, points] of series) {
-    const count = counts.get(name);
-    if (count !== undefined) points.push([t, count]);
+function seriesFor(months: readonly MonthCounts[], names: readonly string[], columnsOf: (month: MonthCounts) => ReadonlyMap<string, readonly number[]>): Record<string, Series> {
+  const out: Record<string, Series> = {};
+  for (const name of names) {
+    const points: Series = [];
+    for (const month of months) {
+      const pairs = columnsOf(month).get(name);
+      if (!pairs) continue;
+      for (let i = 0; i + 1 < pairs.length; i += 2) points.push([epochMillis(month.days[pairs[i] as number] as Day), pairs[i + 1] as number]);
+    }
+    out[name] = points;
   }
+  return out;
 }
 
 /** `[name, total]` pairs, busiest first, ties by name, so the output is stable. */

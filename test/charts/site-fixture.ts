@@ -149,8 +149,8 @@ export async function buildFixtureSite(days: ReadonlyMap<string, readonly Genera
   const writeDays = new Set(plan.changed.map((d) => d.day));
   const eventNames = new Set<string>();
   for (const [month, monthDays] of plan.months) {
-    const { outcomes } = await buildMonth(site, source, month, monthDays, { layouts, writeDays });
-    for (const outcome of outcomes) for (const name of outcome.eventNames) eventNames.add(name);
+    const built = await buildMonth(site, source, month, monthDays, { layouts, writeDays });
+    for (const name of built.eventNames) eventNames.add(name);
   }
   await finishSite(site, { layouts, built: plan.changed, eventNames, state: new Map() });
 }
