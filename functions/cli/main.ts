@@ -1,31 +1,37 @@
 /** The `usage-pipeline` command line. */
 import { Command, CommanderError } from 'commander';
-import { buildCommand } from './commands/build.js';
-import { backfillCommand } from './commands/backfill.js';
-import { rerunCommand } from './commands/rerun.js';
-import { rotateSecretsCommand } from './commands/rotate-secrets.js';
-import { localCommand } from './commands/local.js';
-import { statusCommand } from './commands/status.js';
 import { isUserFacing } from './errors.js';
 
-export function createProgram(): Command {
+/**
+ * Each command's module, loaded only when that command runs: a command pulls in its own
+ * dependencies (the AWS SDK, Octokit, the emulators), and the others should cost nothing.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  build: async () => (await import('./commands/build.js')).buildCommand(),
+  local: async () => (await import('./commands/local.js')).localCommand(),
+  status: async () => (await import('./commands/status.js')).statusCommand(),
+  rerun: async () => (await import('./commands/rerun.js')).rerunCommand(),
+  backfill: async () => (await import('./commands/backfill.js')).backfillCommand(),
+  'rotate-secrets': async () => (await import('./commands/rotate-secrets.js')).rotateSecretsCommand(),
+};
+
+/** The program with every command, or with just `only` when that is a command's name. */
+export async function createProgram(only?: string): Promise<Command> {
   const program = new Command('usage-pipeline')
     .description('Turns Asterisk usage events into the static data published on gh-pages.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.addCommand(buildCommand());
-  program.addCommand(backfillCommand());
-  program.addCommand(rerunCommand());
-  program.addCommand(rotateSecretsCommand());
-  program.addCommand(localCommand());
-  program.addCommand(statusCommand());
-  for (const command of program.commands) command.exitOverride();
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const command of await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) {
+    program.addCommand(command.exitOverride());
+  }
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    await createProgram().parseAsync([...argv], { from: 'user' });
+    const program = await createProgram(argv.find((arg) => !arg.startsWith('-')));
+    await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {

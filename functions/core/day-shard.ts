@@ -48,7 +48,7 @@ export function buildDayShard(content: string | Uint8Array): DayShard {
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i] as string;
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (BLANK.test(line)) {
+    if (line.length === 0 || (line.charCodeAt(0) <= 0x20 && BLANK.test(line))) {
       if (invalidUtf8.has(i)) rejections.push({ line: i + 1, reason: 'not valid UTF-8', text: '' });
       continue;
     }
@@ -62,7 +62,7 @@ export function buildDayShard(content: string | Uint8Array): DayShard {
     if (entry.json !== line) changed++;
     if (strictlySorted && line <= previousLine) strictlySorted = false;
     if (inTimestampOrder && entry.timestamp < previousTimestamp) inTimestampOrder = false;
-    if (!needsCodePointOrder && hasSurrogates(entry.timestamp)) needsCodePointOrder = true;
+    if (!needsCodePointOrder && !result.ascii && hasSurrogates(entry.timestamp)) needsCodePointOrder = true;
     previousLine = line;
     previousTimestamp = entry.timestamp;
     entries.push(entry);

@@ -54,7 +54,8 @@ export interface ShardEntry {
   readonly json: string;
 }
 
-export type LineResult = { ok: true; entry: ShardEntry } | { ok: false; reason: string };
+/** `ascii`: every string of the entry is printable ASCII (the drainer's own lines are). */
+export type LineResult = { ok: true; entry: ShardEntry; ascii: boolean } | { ok: false; reason: string };
 
 /**
  * Lines as the drainer writes them: printable ASCII without escapes, in the terse shape, with
@@ -66,7 +67,7 @@ const CANONICAL_LINE =
 
 export function normaliseLine(line: string): LineResult {
   const entry = normaliseCanonical(line);
-  return entry ? { ok: true, entry } : normaliseParsed(line);
+  return entry ? { ok: true, entry, ascii: true } : normaliseParsed(line);
 }
 
 /** The entry for a canonical line, or null for any other line. */
@@ -117,6 +118,7 @@ function normaliseParsed(line: string): LineResult {
   return {
     ok: true,
     entry: { timestamp, channel: normalisedChannel, event: normalisedEvent, json: pyDumps(event) },
+    ascii: false,
   };
 }
 

@@ -5,6 +5,7 @@ import { dayFromDate, parseIsoDay } from '../../core/days.js';
 import { generateMessages, messagesFromEventsFile } from '../../local/generate.js';
 import { runEmbedded, type EmbeddedReport } from '../../local/embedded.js';
 import type { Log } from '../../pipeline/deps.js';
+import { DEFAULT_HOME } from '../defaults.js';
 import { UserFacingError } from '../errors.js';
 
 interface LocalFlags {
@@ -18,7 +19,6 @@ interface LocalFlags {
   verbose?: boolean;
 }
 
-export const DEFAULT_HOME = './.usage-pipeline';
 
 export function localCommand(): Command {
   return new Command('local')

@@ -8,7 +8,7 @@ import { SqsMessageQueue } from '../../adapters/sqs-queue.js';
 import { awsStatusSources, localStatusSources } from '../../monitor/sources.js';
 import { checkStatus, DEFAULT_MAX_AGE_SECONDS, describeAge, type PipelineStatus } from '../../monitor/status.js';
 import { UserFacingError } from '../errors.js';
-import { DEFAULT_HOME } from './local.js';
+import { DEFAULT_HOME } from '../defaults.js';
 
 /** Exit status when the check ran and found something to look at. */
 export const EXIT_PROBLEMS = 2;
