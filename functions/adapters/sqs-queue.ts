@@ -51,6 +51,9 @@ export interface SqsMessageQueueOptions {
   readonly deleteRetryDelaysMs?: readonly number[];
 }
 
+/** DeleteMessageBatch calls in flight at once. */
+const DELETES_IN_FLIGHT = 4;
+
 export class SqsMessageQueue implements MessageQueue {
   readonly name: string;
   readonly queueUrl: string;
@@ -112,23 +115,30 @@ export class SqsMessageQueue implements MessageQueue {
   async deleteBatch(messages: readonly QueueMessage[]): Promise<{ deleted: number; failed: DeleteFailure[] }> {
     let deleted = 0;
     const failed: DeleteFailure[] = [];
-    for (let start = 0; start < messages.length; start += BATCH_LIMIT) {
-      let pending = messages.slice(start, start + BATCH_LIMIT);
-      for (let round = 0; ; round++) {
-        const result = await this.deleteChunk(pending);
-        deleted += result.deleted;
-        const retryable = result.failures.filter(({ failure }) => !failure.senderFault);
-        failed.push(...result.failures.filter(({ failure }) => failure.senderFault).map(({ failure }) => failure));
-        if (retryable.length === 0) break;
-        const delay = this.retryDelaysMs[round];
-        if (delay === undefined) {
-          failed.push(...retryable.map(({ failure }) => failure));
-          break;
+    const chunks: QueueMessage[][] = [];
+    for (let start = 0; start < messages.length; start += BATCH_LIMIT) chunks.push(messages.slice(start, start + BATCH_LIMIT));
+    // A few calls in flight at once: the round trips, not the service, bound a large delete.
+    let next = 0;
+    const deleteChunks = async () => {
+      while (next < chunks.length) {
+        let pending = chunks[next++] as QueueMessage[];
+        for (let round = 0; ; round++) {
+          const result = await this.deleteChunk(pending);
+          deleted += result.deleted;
+          const retryable = result.failures.filter(({ failure }) => !failure.senderFault);
+          failed.push(...result.failures.filter(({ failure }) => failure.senderFault).map(({ failure }) => failure));
+          if (retryable.length === 0) break;
+          const delay = this.retryDelaysMs[round];
+          if (delay === undefined) {
+            failed.push(...retryable.map(({ failure }) => failure));
+            break;
+          }
+          await sleep(delay);
+          pending = retryable.map(({ message }) => message);
         }
-        await sleep(delay);
-        pending = retryable.map(({ message }) => message);
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(DELETES_IN_FLIGHT, chunks.length) }, deleteChunks));
     return { deleted, failed };
   }
 

@@ -40,6 +40,9 @@ export interface DrainOutput {
   readonly days: Day[];
 }
 
+/** ReceiveMessage calls in flight at once. */
+const RECEIVES_IN_FLIGHT = 4;
+
 export function emptyTotals(): DrainTotals {
   return { received: 0, kept: 0, dropped: { hostname: 0, channel: 0, event: 0 }, malformed: 0, duplicates: 0, deleteFailures: 0 };
 }
@@ -59,7 +62,11 @@ export async function drain(deps: PipelineDeps, input: DrainInput, remainingMs: 
   while (!queueEmpty && takenHere < maxMessages && timeLeft()) {
     const chunk: QueueMessage[] = [];
     while (chunk.length < flushMessages && takenHere + chunk.length < maxMessages && timeLeft()) {
-      const messages = await queue.receive(10, receiveWaitSeconds);
+      // Several receives in flight: each is a round trip, and SQS serves concurrent receivers.
+      const room = Math.min(flushMessages - chunk.length, maxMessages - takenHere - chunk.length);
+      const calls = Math.max(1, Math.min(RECEIVES_IN_FLIGHT, Math.ceil(room / 10)));
+      const batches = await Promise.all(Array.from({ length: calls }, () => queue.receive(10, receiveWaitSeconds)));
+      const messages = batches.flat();
       if (messages.length === 0) {
         queueEmpty = true;
         break;

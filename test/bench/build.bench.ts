@@ -78,8 +78,6 @@ if (!values['skip-naive']) {
   naiveSeconds = await naiveBuild(corpus.days);
   console.log(`naive single-threaded day shards only: ${naiveSeconds.toFixed(2)} s (${(mb / naiveSeconds).toFixed(1)} MB/s); full build takes ${((full.seconds / naiveSeconds) * 100).toFixed(0)}% of that`);
 }
-const realHistoryMb = 650;
-console.log(`at ${full.mbPerSecond.toFixed(1)} MB/s the real history (~${realHistoryMb} MB) would take ~${(realHistoryMb / full.mbPerSecond).toFixed(1)} s`);
 console.log(
   JSON.stringify({
     corpusMb: Number(mb.toFixed(1)),
