@@ -34,7 +34,6 @@ function rotate(user: string, extra: Partial<RotationConfig> = {}): Promise<Rota
   });
 }
 
-const SECRETS = '/repos/futel/usage/actions/secrets';
 
 describe('rotation: the happy path', () => {
   it('creates, writes the secrets, verifies, then deactivates and deletes the old key — in that order', async () => {
