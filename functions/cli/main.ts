@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   build: async () => (await import('./commands/build.js')).buildCommand(),
   local: async () => (await import('./commands/local.js')).localCommand(),
   status: async () => (await import('./commands/status.js')).statusCommand(),
+  serve: async () => (await import('./commands/serve.js')).serveCommand(),
   rerun: async () => (await import('./commands/rerun.js')).rerunCommand(),
   backfill: async () => (await import('./commands/backfill.js')).backfillCommand(),
   'rotate-secrets': async () => (await import('./commands/rotate-secrets.js')).rotateSecretsCommand(),

@@ -3,13 +3,12 @@
  * built into `data/` by the project's own core, and a static server for it that records what
  * the browser asked for.
  */
-import { createReadStream, promises as fs } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import { buildMonth, finishSite, listSourceDays, planBuild, type Layout } from '../../functions/core/site-build.js';
 import { seededRandom } from '../../functions/core/random.js';
+import { startStaticServer as startSiteServer } from '../../functions/local/static-server.js';
 
 export interface GeneratedEvent {
   /** `YYYY-MM-DD`. */
@@ -155,14 +154,6 @@ export async function buildFixtureSite(days: ReadonlyMap<string, readonly Genera
   await finishSite(site, { layouts, built: plan.changed, eventNames, state: new Map() });
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
 export interface StaticServer {
   readonly origin: string;
   /** Paths requested, in order, without query strings. */
@@ -172,46 +163,18 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` as GitHub Pages would: `dir/` serves `dir/index.html`, nothing outside `root`. */
+/** The project's static server over `root`, recording requests and failing the paths asked. */
 export async function startStaticServer(root: string): Promise<StaticServer> {
   const requests: string[] = [];
   const failing = new Set<string>();
-  const base = path.resolve(root);
-  const server = http.createServer((request, response) => {
-    const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-    requests.push(pathname);
-    const send = (status: number, body: string) => {
-      response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(body);
-    };
-    if (failing.has(pathname)) return send(503, 'unavailable');
-    const file = path.join(base, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
-    if (!file.startsWith(`${base}${path.sep}`)) return send(403, 'forbidden');
-    fs.stat(file).then(
-      (stat) => {
-        if (!stat.isFile()) return send(404, 'not found');
-        response.writeHead(200, {
-          'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-          'content-length': stat.size,
-          'cache-control': 'no-store',
-        });
-        createReadStream(file).pipe(response);
-      },
-      () => send(404, 'not found'),
-    );
+  const server = await startSiteServer({
+    root,
+    intercept: (pathname) => {
+      requests.push(pathname);
+      return failing.has(pathname) ? 503 : undefined;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    requests,
-    failing,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return { origin: server.origin, requests, failing, close: () => server.close() };
 }
 
 /** Writes `buildChartsFiles()` output under the site root. */
