@@ -42,6 +42,17 @@ export interface PipelineAlarmsProps {
   readonly periodMinutes: number;
 }
 
+/** What differs between the alarms. */
+interface AlarmMetric {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Record<string, string>;
+  readonly statistic: 'Maximum' | 'Sum';
+  readonly period: number;
+  readonly threshold?: number;
+  readonly treatMissingData?: 'breaching' | 'notBreaching';
+}
+
 export class PipelineAlarms extends Construct {
   readonly topic: SnsTopic;
   readonly alarms: CloudwatchMetricAlarm[] = [];
@@ -101,82 +112,59 @@ export class PipelineAlarms extends Construct {
     }
 
     const period = props.periodMinutes * 60;
-    const actions = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
+    // Every alarm fires above a threshold over one period and notifies the topic both ways.
+    const alarm = (id: string, description: string, metric: AlarmMetric) =>
+      this.alarms.push(
+        new CloudwatchMetricAlarm(this, id, {
+          alarmName: `${props.namePrefix}-${id}`,
+          alarmDescription: description,
+          evaluationPeriods: 1,
+          comparisonOperator: 'GreaterThanThreshold',
+          threshold: 0,
+          treatMissingData: 'notBreaching',
+          alarmActions: [this.topic.arn],
+          okActions: [this.topic.arn],
+          ...metric,
+        }),
+      );
 
-    this.alarms.push(
-      new CloudwatchMetricAlarm(this, 'dlq-not-empty', {
-        alarmName: `${props.namePrefix}-dlq-not-empty`,
-        alarmDescription: `Messages were set aside in ${props.deadLetterQueueName} after repeated failed deliveries: inspect them, then redrive them to the queue.`,
-        namespace: 'AWS/SQS',
-        metricName: 'ApproximateNumberOfMessagesVisible',
-        dimensions: { QueueName: props.deadLetterQueueName },
-        statistic: 'Maximum',
-        period,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: 'GreaterThanThreshold',
-        // A queue holding messages always reports; silence means empty.
-        treatMissingData: 'notBreaching',
-        ...actions,
-      }),
-    );
-
-    for (const [name, metricName, what] of [
+    // A queue holding messages always reports; silence means empty.
+    alarm('dlq-not-empty', `Messages were set aside in ${props.deadLetterQueueName} after repeated failed deliveries: inspect them, then redrive them to the queue.`, {
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: props.deadLetterQueueName },
+      statistic: 'Maximum',
+      period,
+    });
+    for (const [id, metricName, what] of [
       ['execution-failed', 'ExecutionsFailed', 'failed'],
       ['execution-timed-out', 'ExecutionsTimedOut', 'timed out'],
     ] as const) {
-      this.alarms.push(
-        new CloudwatchMetricAlarm(this, name, {
-          alarmName: `${props.namePrefix}-${name}`,
-          alarmDescription: `A pipeline execution ${what}: see runs/<run id>/failure.json in the bucket and the execution's history.`,
-          namespace: 'AWS/States',
-          metricName,
-          dimensions: { StateMachineArn: props.stateMachineArn },
-          statistic: 'Sum',
-          period,
-          evaluationPeriods: 1,
-          threshold: 0,
-          comparisonOperator: 'GreaterThanThreshold',
-          treatMissingData: 'notBreaching',
-          ...actions,
-        }),
-      );
-    }
-
-    this.alarms.push(
-      new CloudwatchMetricAlarm(this, 'rotation-failed', {
-        alarmName: `${props.namePrefix}-rotation-failed`,
-        alarmDescription: 'The access key rotation did not complete: its log says which state it left (it never leaves the repository without a working key).',
-        namespace: 'AWS/Lambda',
-        metricName: 'Errors',
-        dimensions: { FunctionName: props.rotationFunctionName },
+      alarm(id, `A pipeline execution ${what}: see runs/<run id>/failure.json in the bucket and the execution's history.`, {
+        namespace: 'AWS/States',
+        metricName,
+        dimensions: { StateMachineArn: props.stateMachineArn },
         statistic: 'Sum',
-        period: 3600,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: 'GreaterThanThreshold',
-        treatMissingData: 'notBreaching',
-        ...actions,
-      }),
-    );
-
-    this.alarms.push(
-      new CloudwatchMetricAlarm(this, 'data-stale', {
-        alarmName: `${props.namePrefix}-data-stale`,
-        alarmDescription: `The published data is more than ${props.dataAgeHours} h old (or its age is not being reported): check the latest executions.`,
-        namespace: DATA_AGE_METRIC.namespace,
-        metricName: DATA_AGE_METRIC.metricName,
-        dimensions: { ...DATA_AGE_METRIC.dimensions },
-        statistic: 'Maximum',
-        // The monitor reports every 15 minutes by default; the worst report of the hour counts.
-        period: 3600,
-        evaluationPeriods: 1,
-        threshold: props.dataAgeHours * 3600,
-        comparisonOperator: 'GreaterThanThreshold',
-        // No report is as bad as a stale one: the monitor itself may be broken.
-        treatMissingData: 'breaching',
-        ...actions,
-      }),
-    );
+        period,
+      });
+    }
+    alarm('rotation-failed', 'The access key rotation did not complete: its log says which state it left (it never leaves the repository without a working key).', {
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: { FunctionName: props.rotationFunctionName },
+      statistic: 'Sum',
+      period: 3600,
+    });
+    alarm('data-stale', `The published data is more than ${props.dataAgeHours} h old (or its age is not being reported): check the latest executions.`, {
+      namespace: DATA_AGE_METRIC.namespace,
+      metricName: DATA_AGE_METRIC.metricName,
+      dimensions: { ...DATA_AGE_METRIC.dimensions },
+      statistic: 'Maximum',
+      // The monitor reports every 15 minutes by default; the worst report of the hour counts.
+      period: 3600,
+      threshold: props.dataAgeHours * 3600,
+      // No report is as bad as a stale one: the monitor itself may be broken.
+      treatMissingData: 'breaching',
+    });
   }
 }
