@@ -10,7 +10,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { DeleteFailure, MessageQueue, QueueMessage } from '../core/queue.js';
-import { countedCall, createRequestStats, describeAwsError, type RequestStats } from './s3-object-store.js';
+import { countedCall, createRequestStats, describeAwsError, type RequestStats } from './aws-error.js';
 
 /** SQS's limit for ReceiveMessage and DeleteMessageBatch. */
 const BATCH_LIMIT = 10;

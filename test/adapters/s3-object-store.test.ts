@@ -12,8 +12,8 @@ import {
   StorageError,
   TransientStorageError,
   contentTypeFor,
-  createRequestStats,
 } from '../../functions/adapters/s3-object-store.js';
+import { createRequestStats } from '../../functions/adapters/aws-error.js';
 import { startLocalAws, type LocalAws } from '../../functions/emulators/local-aws.js';
 import { startRecordingServer, type CannedResponse, type RecordingServer } from './support/recording-server.js';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { CreateQueueCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { QueueMessage } from '../../functions/core/queue.js';
 import { QueueError, SqsMessageQueue, TransientQueueError } from '../../functions/adapters/sqs-queue.js';
-import { createRequestStats } from '../../functions/adapters/s3-object-store.js';
+import { createRequestStats } from '../../functions/adapters/aws-error.js';
 import { startLocalAws, type LocalAws } from '../../functions/emulators/local-aws.js';
 import { startRecordingServer, type CannedResponse, type RecordedRequest, type RecordingServer } from './support/recording-server.js';
 

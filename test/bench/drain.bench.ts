@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { S3ObjectStore, createRequestStats } from '../../functions/adapters/s3-object-store.js';
+import { createRequestStats } from '../../functions/adapters/aws-error.js';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import { createPipelineQueues, publishMessages, startLocalAws } from '../../functions/emulators/local-aws.js';
 import { generateMessages } from '../../functions/local/generate.js';
