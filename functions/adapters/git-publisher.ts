@@ -3,10 +3,10 @@
  * One commit per publish with only the changed files (compared by git blob hash), none when
  * nothing changed; the branch moves by compare-and-swap, never by force.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PublishConflictError, type Publisher, type PublishRequest, type PublishResult } from '../core/publisher.js';
+import { gitBlobSha } from './git/blob-id.js';
 import { GitRepository, type GitIdentity, type TreeChange } from './git/repository.js';
 
 export interface LocalGitPublisherOptions {
@@ -17,11 +17,6 @@ export interface LocalGitPublisherOptions {
 }
 
 const DEFAULT_AUTHOR = { name: 'usage-pipeline', email: 'usage-pipeline@localhost' };
-
-/** `git hash-object` for a blob, computed here so unchanged files cost no git process. */
-export function gitBlobHash(content: Uint8Array): string {
-  return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex');
-}
 
 export class LocalGitPublisher implements Publisher {
   readonly target: string;
@@ -69,7 +64,7 @@ export class LocalGitPublisher implements Publisher {
       const existing = new Map<string, string>();
       if (baseTree) for (const entry of await this.repository.listTree(baseTree, true, false)) if (entry.type === 'blob') existing.set(entry.path, entry.oid);
 
-      const changed = request.files.filter((file) => existing.get(file.path) !== gitBlobHash(file.content));
+      const changed = request.files.filter((file) => existing.get(file.path) !== gitBlobSha(file.content));
       const deletions = request.deletions.filter((p) => existing.has(p) && !request.files.some((f) => f.path === p));
       if (changed.length === 0 && deletions.length === 0) return { commit: null, changed: [], head };
 

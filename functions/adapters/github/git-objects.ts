@@ -3,17 +3,13 @@
  * blob ids, whether content can travel as inline text, and which paths a tree accepts.
  */
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 
 /** GitHub refuses files over 100 MiB outright. */
 export const GITHUB_FILE_LIMIT_BYTES = 100 * 1024 * 1024;
 /** GitHub warns about files over 50 MiB when they are pushed. */
 export const GITHUB_FILE_WARNING_BYTES = 50 * 1024 * 1024;
 
-/** The id git gives a blob: sha1 over `blob <length>\0` and the bytes. */
-export function gitBlobSha(content: Uint8Array): string {
-  return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex');
-}
+export { gitBlobSha } from '../git/blob-id.js';
 
 /**
  * Whether the content can travel as inline tree content, which GitHub stores as the UTF-8
