@@ -13,7 +13,7 @@ import { buildDayShard, shardArray, arrayBody, type DayShard, type Rejection } f
 import { monthOf, parseCompactDay, type Day, type Month } from './days.js';
 import { mergeEventList, parseEventList, serialiseEventList } from './event-list.js';
 import { bodyByteLength, type Body, type ObjectInfo, type ObjectStore } from './object-store.js';
-import { pyDumps, pyLoads } from './python-json.js';
+import { pyDumps, pyLoads, type PyValue } from './python-json.js';
 import {
   channelDayPath,
   DAILY_OBJECT_PREFIX,
@@ -220,20 +220,16 @@ function namesInPublishedShard(json: string): { channels: Set<string>; events: S
   const channels = new Set<string>();
   const events = new Set<string>();
   const pairs = new Set<string>();
-  let value;
+  let items: PublishedItem[];
   try {
-    value = pyLoads(json);
+    items = publishedItems(json);
   } catch {
-    return { channels, events, pairs };
+    items = [];
   }
-  if (!Array.isArray(value)) return { channels, events, pairs };
-  for (const item of value) {
-    if (!(item instanceof Map)) continue;
-    const channel = item.get('channel');
-    const event = item.get('event');
-    if (typeof channel === 'string') channels.add(channel);
-    if (typeof event === 'string') events.add(event);
-    if (typeof channel === 'string' && typeof event === 'string') pairs.add(`${event}\u0000${channel}`);
+  for (const { channel, event } of items) {
+    if (channel !== undefined) channels.add(channel);
+    if (event !== undefined) events.add(event);
+    if (channel !== undefined && event !== undefined) pairs.add(`${event}\u0000${channel}`);
   }
   return { channels, events, pairs };
 }
@@ -422,8 +418,8 @@ export async function rebuildPairs(site: ObjectStore, pairs: Iterable<string>): 
     for await (const info of site.list(eventDateDirectory(event))) {
       const object = await site.get(info.key);
       if (!object) continue;
-      for (const item of publishedItems(Buffer.from(object.body).toString('utf8'))) {
-        if (item.channel !== undefined) items.get(item.channel)?.push(item.json);
+      for (const { item, channel } of publishedItems(Buffer.from(object.body).toString('utf8'))) {
+        if (channel !== undefined) items.get(channel)?.push(pyDumps(item));
       }
     }
     for (const [channel, list] of items) {
@@ -435,13 +431,20 @@ export async function rebuildPairs(site: ObjectStore, pairs: Iterable<string>): 
   return changes;
 }
 
-/** The items of a published array, each re-serialised as the generator writes it, with its channel. */
-function publishedItems(json: string): Array<{ json: string; channel: string | undefined }> {
+interface PublishedItem {
+  readonly item: PyValue;
+  readonly channel?: string;
+  readonly event?: string;
+}
+
+/** The items of a published array, with the names the layouts group them by (none if not an array). */
+function publishedItems(json: string): PublishedItem[] {
   const value = pyLoads(json);
   if (!Array.isArray(value)) return [];
   return value.map((item) => {
     const channel = item instanceof Map ? item.get('channel') : undefined;
-    return { json: pyDumps(item), channel: typeof channel === 'string' ? channel : undefined };
+    const event = item instanceof Map ? item.get('event') : undefined;
+    return { item, ...(typeof channel === 'string' ? { channel } : {}), ...(typeof event === 'string' ? { event } : {}) };
   });
 }
 
