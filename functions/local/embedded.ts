@@ -81,7 +81,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     const publisher: Publisher = github
       ? new GitHubPublisher({ owner: 'futel', repo: 'usage', branch: 'gh-pages', baseUrl: github.url, token: githubToken })
       : localPublisher;
-    let queue: (MessageQueue & { depth(): Promise<{ visible: number; inFlight: number }> }) | undefined;
+    let queue: MessageQueue | undefined;
     let deadLetters: SqsMessageQueue | undefined;
     let sqs: SQSClient | undefined;
     if (aws) {
@@ -131,7 +131,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
   }
 }
 
-async function total(queue: { depth(): Promise<{ visible: number; inFlight: number }> }): Promise<number> {
+async function total(queue: MessageQueue): Promise<number> {
   const { visible, inFlight } = await queue.depth();
   return visible + inFlight;
 }
