@@ -98,8 +98,8 @@ const STEP_SPECS: Readonly<Record<PipelineStep, Omit<FunctionSpec, 'name' | 'kin
     timeoutSeconds: 120,
     bucket: { list: [STAGING_PREFIX] },
   },
-  'merge-day': {
-    description: 'Folds staged lines into the daily object events/prod/YYYYMMDD with a conditional write',
+  'merge-month': {
+    description: "Folds a month's staged lines into its daily objects events/prod/YYYYMMDD with conditional writes",
     memoryMb: 1024,
     timeoutSeconds: 300,
     bucket: {
@@ -114,29 +114,30 @@ const STEP_SPECS: Readonly<Record<PipelineStep, Omit<FunctionSpec, 'name' | 'kin
     memoryMb: 1024,
     timeoutSeconds: 300,
     bucket: {
-      read: [all(SITE_DATA_PREFIX)],
-      // The first run adopts the branch's updated_state.json and event list into the mirror.
-      write: [all(SITE_DATA_PREFIX), all(RUNS_PREFIX)],
+      read: [all(SITE_DATA_PREFIX), PENDING_PUBLISH_KEY],
+      // The first run adopts the branch's updated_state.json and event list into the mirror;
+      // the paths the plan may change are added to the pending list before anything is built.
+      write: [all(SITE_DATA_PREFIX), all(RUNS_PREFIX), PENDING_PUBLISH_KEY],
       list: [DAILY_OBJECT_PREFIX, SITE_DATA_PREFIX],
     },
     readsGithubToken: true,
   },
-  'build-day': {
-    description: "Writes one day's shards into the site mirror",
+  'build-month': {
+    description: "Writes a month's changed day shards, its rollup and its summary into the site mirror",
     memoryMb: 1024,
     timeoutSeconds: 300,
     bucket: {
-      read: [all(DAILY_OBJECT_PREFIX), all(SITE_DATA_PREFIX)],
-      write: [all(SITE_DATA_PREFIX), all(RUNS_PREFIX)],
+      read: [all(DAILY_OBJECT_PREFIX), all(SITE_DATA_PREFIX), all(RUNS_PREFIX), PENDING_PUBLISH_KEY],
+      write: [all(SITE_DATA_PREFIX), all(RUNS_PREFIX), PENDING_PUBLISH_KEY],
       delete: [all(SITE_DATA_PREFIX)],
     },
   },
   finalize: {
-    description: 'Rebuilds touched month rollups, the event list, the state and the charts page',
+    description: 'Rebuilds the event list, the summary index and series, the state and the charts page',
     memoryMb: 2048,
     timeoutSeconds: 900,
     bucket: {
-      read: [all(RUNS_PREFIX), all(DAILY_OBJECT_PREFIX), all(SITE_PREFIX), PENDING_PUBLISH_KEY],
+      read: [all(RUNS_PREFIX), all(SITE_PREFIX), PENDING_PUBLISH_KEY],
       write: [all(SITE_PREFIX), PENDING_PUBLISH_KEY],
       delete: [all(SITE_PREFIX), PENDING_PUBLISH_KEY],
       list: [SITE_DATA_PREFIX],

@@ -4,8 +4,13 @@
  *
  * Tasks call the Lambdas directly by ARN, so a task's result is the function's return value
  * and a function error arrives under its own name (`TransientError`, `InvalidInputError`, …)
- * for Retry and Catch to match. Payloads carry run ids and day keys, never data: the steps
+ * for Retry and Catch to match. Payloads carry run ids and month keys, never data: the steps
  * exchange everything else through the bucket.
+ *
+ * The Map states fan out over months, not days. A Standard execution fails past 25,000
+ * history events and an inline Map iteration with one Task costs about 7, so one item per day
+ * would stop a whole-history rebuild at about 1,700 days; one per month keeps a ten-year
+ * rebuild under 1,000 events.
  *
  * Inputs: `{}` (the schedule), `{"day": "YYYY-MM-DD"}`, `{"days": [...]}`, `{"rebuild": "all"}`;
  * the last three never touch the queue.
@@ -16,9 +21,9 @@ export const PIPELINE_STEPS = [
   'begin-run',
   'drain',
   'list-staged',
-  'merge-day',
+  'merge-month',
   'detect-changes',
-  'build-day',
+  'build-month',
   'finalize',
   'publish',
   'finish-run',
@@ -31,9 +36,9 @@ export const STATE_OF_STEP: Record<PipelineStep, string> = {
   'begin-run': 'BeginRun',
   drain: 'Drain',
   'list-staged': 'ListStagedDays',
-  'merge-day': 'MergeDay',
+  'merge-month': 'MergeMonth',
   'detect-changes': 'DetectChanges',
-  'build-day': 'BuildDay',
+  'build-month': 'BuildMonth',
   finalize: 'Finalize',
   publish: 'Publish',
   'finish-run': 'FinishRun',
@@ -83,15 +88,15 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
     ...next,
   });
   const runId = { 'runId.$': '$.run.runId' };
-  const perDay = (state: string, step: PipelineStep, items: string, concurrency: number, next: string): Json => ({
+  const perMonth = (state: string, step: PipelineStep, items: string, concurrency: number, next: string): Json => ({
     Type: 'Map',
     ItemsPath: items,
     MaxConcurrency: concurrency,
-    ItemSelector: { 'runId.$': '$.run.runId', 'day.$': '$$.Map.Item.Value' },
+    ItemSelector: { 'runId.$': '$.run.runId', 'month.$': '$$.Map.Item.Value' },
     ItemProcessor: {
       ProcessorConfig: { Mode: 'INLINE' },
       StartAt: state,
-      States: { [state]: task(step, { 'runId.$': '$.runId', 'day.$': '$.day' }, { End: true }) },
+      States: { [state]: task(step, { 'runId.$': '$.runId', 'month.$': '$.month' }, { End: true }) },
     },
     // Results stay in the bucket; the payload keeps only what later states read.
     ResultPath: null,
@@ -124,7 +129,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
       AnotherRunInProgress: { Type: 'Succeed', Comment: 'Another execution holds the lock; it will publish.' },
       PrepareDrain: {
         Type: 'Pass',
-        Result: { more: false, iteration: 0, totals: emptyTotals(), days: [] },
+        Result: { more: false, iteration: 0, totals: emptyTotals() },
         ResultPath: '$.drain',
         Next: 'Scheduled?',
       },
@@ -148,12 +153,12 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
         ],
         Default: 'ListStagedDays',
       },
-      ListStagedDays: task('list-staged', runId, { ResultPath: '$.staged', Catch: onFailure, Next: 'MergeDays' }),
-      MergeDays: perDay('MergeDay', 'merge-day', '$.staged.days', options.mergeConcurrency ?? 8, 'DetectChanges'),
-      DetectChanges: task('detect-changes', { ...runId, 'mode.$': '$.run.mode' }, { ResultPath: '$.changes', Catch: onFailure, Next: 'BuildDays' }),
-      BuildDays: perDay('BuildDay', 'build-day', '$.changes.days', options.buildConcurrency ?? 8, 'Finalize'),
+      ListStagedDays: task('list-staged', runId, { ResultPath: '$.staged', Catch: onFailure, Next: 'MergeMonths' }),
+      MergeMonths: perMonth('MergeMonth', 'merge-month', '$.staged.months', options.mergeConcurrency ?? 8, 'DetectChanges'),
+      DetectChanges: task('detect-changes', { ...runId, 'mode.$': '$.run.mode' }, { ResultPath: '$.changes', Catch: onFailure, Next: 'BuildMonths' }),
+      BuildMonths: perMonth('BuildMonth', 'build-month', '$.changes.months', options.buildConcurrency ?? 8, 'Finalize'),
       Finalize: task('finalize', runId, { ResultPath: '$.finalized', Catch: onFailure, Next: 'Publish' }),
-      Publish: task('publish', { ...runId, 'days.$': '$.changes.days' }, { ResultPath: '$.published', Catch: onFailure, Next: 'FinishRun' }),
+      Publish: task('publish', runId, { ResultPath: '$.published', Catch: onFailure, Next: 'FinishRun' }),
       FinishRun: task(
         'finish-run',
         {
@@ -161,8 +166,8 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
           'startedAt.$': '$.run.startedAt',
           'mode.$': '$.run.mode',
           'drain.$': '$.drain.totals',
-          'stagedDays.$': '$.staged.days',
-          'builtDays.$': '$.changes.days',
+          'daysMerged.$': '$.staged.days',
+          'daysBuilt.$': '$.changes.days',
           'finalized.$': '$.finalized',
           'published.$': '$.published',
         },

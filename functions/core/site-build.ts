@@ -264,6 +264,25 @@ export async function writeDayFiles(site: ObjectStore, day: Day, shard: DayShard
   return { changes, touchedPairs: [...touchedPairs] };
 }
 
+/**
+ * Every path `writeDayFiles` may write or delete for a day, given the day's new shard and its
+ * previously published one: known before anything is written, so the pipeline can announce
+ * them to the publisher first.
+ */
+export function dayFilePaths(day: Day, shard: DayShard, previousShardJson: string | null, layouts: readonly Layout[]): string[] {
+  const paths = [dayShardPath(day)];
+  const old = previousShardJson === null ? null : namesInPublishedShard(previousShardJson);
+  if (layouts.includes('channel')) {
+    const channels = new Set([...shard.entries.map((e) => e.channel), ...(old?.channels ?? [])]);
+    for (const channel of channels) paths.push(channelDayPath(channel, day));
+  }
+  if (layouts.includes('event')) {
+    const events = new Set([...shard.entries.map((e) => e.event), ...(old?.events ?? [])]);
+    for (const event of events) paths.push(eventDayPath(event, day));
+  }
+  return paths;
+}
+
 export interface MonthOptions {
   readonly layouts: readonly Layout[];
   /** Days whose own files are written; the other days are only read for the rollup. */

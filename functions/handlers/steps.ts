@@ -1,12 +1,14 @@
 /** The pipeline's steps as handlers: thin wrappers over functions/pipeline, one per Lambda. */
 import { z } from 'zod';
-import { buildDay, detectChanges, finalize } from '../pipeline/build.js';
+import { buildMonthOfRun } from '../pipeline/build.js';
 import { drain, emptyTotals } from '../pipeline/drain.js';
-import { listStagedDays, mergeDay } from '../pipeline/merge.js';
+import { finalize } from '../pipeline/finalize.js';
+import { listStagedMonths, mergeMonth } from '../pipeline/merge.js';
+import { detectChanges } from '../pipeline/plan.js';
 import { publish } from '../pipeline/publish.js';
 import { finishRun, recordFailure } from '../pipeline/report.js';
 import { acquireLock, parseExecutionInput, sanitiseRunId } from '../pipeline/run.js';
-import { DayKey, defineStep, RunId } from './step.js';
+import { DayKey, defineStep, MonthKey, RunId } from './step.js';
 
 const Count = z.number().int().min(0);
 const Totals = z.object({
@@ -37,13 +39,13 @@ export const drainStep = defineStep(
   (deps, input, context) => drain(deps, { runId: input.runId, iteration: input.iteration ?? 0, totals: input.totals ?? emptyTotals() }, () => context.getRemainingTimeInMillis?.() ?? Infinity),
 );
 
-export const listStagedStep = defineStep('list-staged', z.object({ runId: RunId }), async (deps) => ({ days: await listStagedDays(deps) }));
+export const listStagedStep = defineStep('list-staged', z.object({ runId: RunId }), (deps) => listStagedMonths(deps));
 
-export const mergeDayStep = defineStep('merge-day', z.object({ runId: RunId, day: DayKey }), (deps, { day }) => mergeDay(deps, day));
+export const mergeMonthStep = defineStep('merge-month', z.object({ runId: RunId, month: MonthKey }), (deps, { month }) => mergeMonth(deps, month));
 
 export const detectChangesStep = defineStep('detect-changes', z.object({ runId: RunId, mode: Mode }), (deps, { runId, mode }) => detectChanges(deps, runId, mode));
 
-export const buildDayStep = defineStep('build-day', z.object({ runId: RunId, day: DayKey }), (deps, { runId, day }) => buildDay(deps, runId, day));
+export const buildMonthStep = defineStep('build-month', z.object({ runId: RunId, month: MonthKey }), (deps, { runId, month }) => buildMonthOfRun(deps, runId, month));
 
 export const finalizeStep = defineStep('finalize', z.object({ runId: RunId }), (deps, { runId }) => finalize(deps, runId));
 
@@ -58,9 +60,9 @@ export const finishRunStep = defineStep(
     startedAt: z.string().datetime().optional(),
     mode: Mode,
     drain: Totals,
-    stagedDays: z.array(z.string()),
-    builtDays: z.array(z.string()),
-    finalized: z.object({ rejected: Count }).passthrough(),
+    daysMerged: Count,
+    daysBuilt: Count,
+    finalized: z.object({ rejected: Count, refused: Count.optional() }).passthrough(),
     published: z.object({ commit: z.string().nullable(), filesPublished: Count }).passthrough(),
   }),
   (deps, input) => finishRun(deps, input),
@@ -77,9 +79,9 @@ export const STEPS = {
   'begin-run': beginRunStep,
   drain: drainStep,
   'list-staged': listStagedStep,
-  'merge-day': mergeDayStep,
+  'merge-month': mergeMonthStep,
   'detect-changes': detectChangesStep,
-  'build-day': buildDayStep,
+  'build-month': buildMonthStep,
   finalize: finalizeStep,
   publish: publishStep,
   'finish-run': finishRunStep,

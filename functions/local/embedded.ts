@@ -137,7 +137,7 @@ async function total(queue: MessageQueue): Promise<number> {
 }
 
 function emptyReport(runId: string): Omit<RunReport, 'finishedAt'> {
-  return { runId, mode: 'scheduled', received: 0, kept: 0, dropped: { hostname: 0, channel: 0, event: 0 }, malformed: 0, daysMerged: 0, daysBuilt: 0, rejectedLines: 0, filesPublished: 0, commit: null };
+  return { runId, mode: 'scheduled', received: 0, kept: 0, dropped: { hostname: 0, channel: 0, event: 0 }, malformed: 0, daysMerged: 0, daysBuilt: 0, daysRefused: 0, rejectedLines: 0, filesPublished: 0, commit: null };
 }
 
 export type { LocalAws };

@@ -38,6 +38,7 @@ export const CHECKPOINTS = [
   'drain:after-delete',
   'merge:after-write',
   'merge:after-clean',
+  'build:after-month',
   'finalize:after-site',
   'publish:before-commit',
   'publish:after-commit',

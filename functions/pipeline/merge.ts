@@ -7,7 +7,7 @@
  * leaves them for the next run, whose merge adds nothing new (a set union is idempotent).
  */
 import { mergeDailyObject } from '../core/daily-object.js';
-import { parseCompactDay, type Day } from '../core/days.js';
+import { monthOf, parseCompactDay, type Day, type Month } from '../core/days.js';
 import { listAll, PreconditionFailedError } from '../core/object-store.js';
 import { dailyObjectKey } from '../core/site-paths.js';
 import { STAGING_PREFIX, stagingPrefix } from './bucket-layout.js';
@@ -16,15 +16,41 @@ import { TransientError, type PipelineDeps } from './deps.js';
 /** Conditional writes lost in a row before the step gives up and lets the state machine retry. */
 const MAX_WRITE_ATTEMPTS = 5;
 
-/** Days that have staged lines waiting, including leftovers of a crashed run. */
-export async function listStagedDays(deps: PipelineDeps): Promise<Day[]> {
+/** Days that have staged lines waiting under a prefix, including leftovers of a crashed run. */
+async function stagedDays(deps: PipelineDeps, prefix: string): Promise<Day[]> {
   const days = new Set<Day>();
-  for (const info of await listAll(deps.bucket, STAGING_PREFIX)) {
+  for (const info of await listAll(deps.bucket, prefix)) {
     const day = parseCompactDay(info.key.slice(STAGING_PREFIX.length).split('/')[0] ?? '');
     if (day) days.add(day);
     else deps.log.warn('ignoring a staging object outside any day', { key: info.key });
   }
   return [...days].sort();
+}
+
+export interface StagedOutput {
+  /** Months with staged lines: the items the state machine merges, one invocation each. */
+  readonly months: Month[];
+  readonly days: number;
+}
+
+export async function listStagedMonths(deps: PipelineDeps): Promise<StagedOutput> {
+  const days = await stagedDays(deps, STAGING_PREFIX);
+  return { months: [...new Set(days.map(monthOf))], days: days.length };
+}
+
+export interface MergeMonthOutput {
+  readonly month: Month;
+  readonly days: number;
+  readonly added: number;
+}
+
+/** Merges every day of the month that has staged lines, one day at a time (bounded memory). */
+export async function mergeMonth(deps: PipelineDeps, month: Month): Promise<MergeMonthOutput> {
+  // Staging keys begin with the day (`staging/YYYYMMDD/…`), so a month is one prefix.
+  const days = await stagedDays(deps, `${STAGING_PREFIX}${month}`);
+  let added = 0;
+  for (const day of days) added += (await mergeDay(deps, day)).added;
+  return { month, days: days.length, added };
 }
 
 export interface MergeOutput {

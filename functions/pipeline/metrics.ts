@@ -28,6 +28,7 @@ export function runMetrics(report: Omit<RunReport, 'finishedAt'>, durationSecond
     { name: 'LinesRejected', unit: 'Count', value: report.rejectedLines },
     { name: 'DaysMerged', unit: 'Count', value: report.daysMerged },
     { name: 'DaysBuilt', unit: 'Count', value: report.daysBuilt },
+    { name: 'DaysRefused', unit: 'Count', value: report.daysRefused },
     { name: 'FilesPublished', unit: 'Count', value: report.filesPublished },
     { name: 'RunDuration', unit: 'Seconds', value: durationSeconds },
   ];

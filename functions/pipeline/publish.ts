@@ -1,6 +1,6 @@
 /** Publish: the pending paths, as they are in the site mirror, in one commit. */
 import type { PublishFile } from '../core/publisher.js';
-import { siteRoot } from './build.js';
+import { siteRoot } from './site-mirror.js';
 import type { PipelineDeps } from './deps.js';
 import { clearPending, readPending } from './pending.js';
 

@@ -14,6 +14,8 @@ export interface RunReport {
   readonly malformed: number;
   readonly daysMerged: number;
   readonly daysBuilt: number;
+  /** Days left as published because their daily object shrank; re-run a day to accept it. */
+  readonly daysRefused: number;
   readonly rejectedLines: number;
   readonly filesPublished: number;
   readonly commit: string | null;
@@ -26,9 +28,9 @@ export interface FinishInput {
   readonly startedAt?: string;
   readonly mode: RunMode;
   readonly drain: DrainTotals;
-  readonly stagedDays: readonly string[];
-  readonly builtDays: readonly string[];
-  readonly finalized: { readonly rejected: number };
+  readonly daysMerged: number;
+  readonly daysBuilt: number;
+  readonly finalized: { readonly rejected: number; readonly refused?: number };
   readonly published: { readonly commit: string | null; readonly filesPublished: number };
 }
 
@@ -40,8 +42,9 @@ export async function finishRun(deps: PipelineDeps, input: FinishInput): Promise
     kept: input.drain.kept,
     dropped: input.drain.dropped,
     malformed: input.drain.malformed,
-    daysMerged: input.stagedDays.length,
-    daysBuilt: input.builtDays.length,
+    daysMerged: input.daysMerged,
+    daysBuilt: input.daysBuilt,
+    daysRefused: input.finalized.refused ?? 0,
     rejectedLines: input.finalized.rejected,
     filesPublished: input.published.filesPublished,
     commit: input.published.commit,

@@ -14,7 +14,7 @@ import { generateMessages } from '../../functions/local/generate.js';
 import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
 import { noCheckpoints, silentLog, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { drain, emptyTotals, type DrainTotals } from '../../functions/pipeline/drain.js';
-import { listStagedDays, mergeDay } from '../../functions/pipeline/merge.js';
+import { listStagedMonths, mergeMonth } from '../../functions/pipeline/merge.js';
 import type { Publisher } from '../../functions/core/publisher.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' } } });
@@ -52,9 +52,9 @@ try {
   }
   const drained = performance.now();
   const sqsCalls = sqsStats.requests;
-  const days = await listStagedDays(deps);
+  const staged = await listStagedMonths(deps);
   let added = 0;
-  for (const day of days) added += (await mergeDay(deps, day)).added;
+  for (const month of staged.months) added += (await mergeMonth(deps, month)).added;
   const finished = performance.now();
 
   const seconds = (finished - started) / 1000;
@@ -62,7 +62,7 @@ try {
     messages: totals.received,
     kept: totals.kept,
     linesAdded: added,
-    days: days.length,
+    days: staged.days,
     drainInvocations: iteration,
     drainSeconds: Number(((drained - started) / 1000).toFixed(2)),
     mergeSeconds: Number(((finished - drained) / 1000).toFixed(2)),
@@ -72,7 +72,7 @@ try {
     s3Calls: s3Stats.requests,
     s3CallsByOperation: s3Stats.byOperation,
   };
-  console.log(`drain: ${result.messages.toLocaleString('en-US')} messages in ${result.drainSeconds} s over ${iteration} invocations; merge: ${days.length} days, ${added.toLocaleString('en-US')} lines in ${result.mergeSeconds} s`);
+  console.log(`drain: ${result.messages.toLocaleString('en-US')} messages in ${result.drainSeconds} s over ${iteration} invocations; merge: ${staged.days} days, ${added.toLocaleString('en-US')} lines in ${result.mergeSeconds} s`);
   console.log(`${result.messagesPerSecond.toLocaleString('en-US')} messages/s; ${sqsCalls} SQS calls (${result.sqsCallsPer1000} per 1,000 messages; the limit is 200: one receive and one batch delete per 10); ${result.s3Calls} S3 calls`);
   console.log('the old drainer, against the same emulator: about 240 messages/s and 1,100 requests per 1,000 messages (one delete each)');
   console.log(JSON.stringify(result));

@@ -65,7 +65,7 @@ export const SKIPPED_RULES: Readonly<Record<string, SkippedRule>> = {
   },
   CKV_AWS_115: {
     resources: ['aws_lambda_function'],
-    only: ['begin-run', 'list-staged', 'merge-day', 'detect-changes', 'build-day', 'finalize', 'finish-run', 'record-failure'],
+    only: ['begin-run', 'list-staged', 'merge-month', 'detect-changes', 'build-month', 'finalize', 'finish-run', 'record-failure'],
     reason:
       'No reserved concurrency for these steps: runs are serialised by the lock and the Maps by MaxConcurrency; a reservation would take from the account pool (and fails outright on accounts with a low quota).',
   },

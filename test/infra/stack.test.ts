@@ -303,7 +303,7 @@ describe('Lambda functions', () => {
     expect(env('drain')).toEqual({ ...shared, QUEUE_URL: ref('aws_sqs_queue', queueName, 'url') });
     expect(env('publish')).toEqual({ ...shared, GITHUB_TOKEN_SECRET_ID: secret });
     expect(env('detect-changes')).toEqual({ ...shared, GITHUB_TOKEN_SECRET_ID: secret });
-    for (const step of ['begin-run', 'list-staged', 'merge-day', 'build-day', 'finalize', 'finish-run', 'record-failure']) expect(env(step)).toEqual(shared);
+    for (const step of ['begin-run', 'list-staged', 'merge-month', 'build-month', 'finalize', 'finish-run', 'record-failure']) expect(env(step)).toEqual(shared);
     expect(env('rotate-secrets')).toEqual({
       GITHUB_REPOSITORY: 'futel/usage',
       ROTATION_IAM_USER: ref('aws_iam_user', only(plain.tf, 'aws_iam_user')[0], 'name'),

@@ -44,10 +44,10 @@ describe('the state machine definition', () => {
     ]);
   });
 
-  it('merges and builds days in Map states with bounded concurrency, keeping results out of the payload', () => {
+  it('merges and builds months in Map states with bounded concurrency, keeping results out of the payload', () => {
     expect(mapStates.map((s) => [s.ItemsPath, s.MaxConcurrency, s.ResultPath])).toEqual([
-      ['$.staged.days', 4, null],
-      ['$.changes.days', 6, null],
+      ['$.staged.months', 4, null],
+      ['$.changes.months', 6, null],
     ]);
   });
 

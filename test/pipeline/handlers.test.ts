@@ -23,9 +23,9 @@ async function deps(): Promise<PipelineDeps> {
 
 describe('step handlers refuse bad input with an error that names it', () => {
   it.each([
-    ['merge-day', { runId: 'r1', day: '2025-03-01' }, /merge-day: invalid input: day: expected a real date as YYYYMMDD/],
-    ['merge-day', { runId: 'r1', day: '20250230' }, /day: expected a real date as YYYYMMDD/],
-    ['build-day', { runId: '../x', day: '20250301' }, /build-day: invalid input: runId: expected a run id/],
+    ['merge-month', { runId: 'r1', month: '2025-03' }, /merge-month: invalid input: month: expected a month as YYYYMM/],
+    ['merge-month', { runId: 'r1', month: '202513' }, /month: expected a month as YYYYMM/],
+    ['build-month', { runId: '../x', month: '202503' }, /build-month: invalid input: runId: expected a run id/],
     ['drain', { runId: 'r1', iteration: -1 }, /drain: invalid input: iteration: /],
     ['detect-changes', { runId: 'r1', mode: { mode: 'sometimes' } }, /detect-changes: invalid input: mode/],
     ['finalize', {}, /finalize: invalid input: runId: /],

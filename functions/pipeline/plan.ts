@@ -1,0 +1,181 @@
+/**
+ * Detect changes: which days and months this run rebuilds, recorded in the bucket for the
+ * build and finalize steps, and announced to the publish step before anything is written.
+ *
+ * Announcing first is what makes a crash at any instant harmless: every path a run may
+ * change goes into the pending-publish list before its copy in the site mirror changes, and
+ * the publish step compares each pending path with the branch by git blob id. A build that
+ * crashed half-way, or was retried after doing part of its work, leaves its paths pending;
+ * whatever the mirror then holds that the branch does not gets published.
+ */
+import { monthOf, type Day, type Month } from '../core/days.js';
+import { listAll, type ObjectStore } from '../core/object-store.js';
+import { listSourceDays, planBuild, readState, UnknownDayError, type SourceDay } from '../core/site-build.js';
+import { dayShardPath, EVENT_LIST_FILE, LAST_UPDATED_FILE, monthRollupPath, STATE_FILE } from '../core/site-paths.js';
+import { monthSummaryPath, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/summary.js';
+import type { BuildState } from '../core/state.js';
+import { InvalidInputError, type PipelineDeps } from './deps.js';
+import { addPending } from './pending.js';
+import { readRunRecord, writeRunRecord, type RunMode } from './run.js';
+import { branchDataPath, siteData } from './site-mirror.js';
+
+/** A day whose daily object is smaller than the one its published files were built from. */
+export interface RefusedDay {
+  readonly day: Day;
+  readonly key: string;
+  readonly publishedSize: number;
+  readonly size: number;
+  readonly reason: string;
+}
+
+export interface PlanRecord {
+  readonly mode: RunMode['mode'];
+  readonly changed: SourceDay[];
+  /** Every day of each month that has a changed day. */
+  readonly months: Record<string, SourceDay[]>;
+  /** Months that only need their summary (built before the summary layout existed). */
+  readonly summaryMonths: Record<string, SourceDay[]>;
+  /** Days left as published because their daily object shrank (see `refuseShrunkenDays`). */
+  readonly refused: RefusedDay[];
+  readonly adopted: boolean;
+}
+
+export interface ChangesOutput {
+  /** Months to build: the items of the state machine's build Map. */
+  readonly months: Month[];
+  /** Days rebuilt. */
+  readonly days: number;
+  readonly refused: number;
+  readonly adopted: boolean;
+}
+
+export const PLAN_RECORD = 'plan.json';
+
+export async function readPlan(deps: PipelineDeps, runId: string): Promise<PlanRecord> {
+  const plan = await readRunRecord<PlanRecord>(deps, runId, PLAN_RECORD);
+  if (!plan) throw new InvalidInputError(`run ${runId} has no plan: detect-changes did not run`);
+  return plan;
+}
+
+export async function detectChanges(deps: PipelineDeps, runId: string, mode: RunMode): Promise<ChangesOutput> {
+  const site = siteData(deps);
+  const adopted = await adoptPublishedState(deps, site);
+  const state = await readState(site);
+  const { days, ignored } = await listSourceDays(deps.bucket);
+  if (ignored.length > 0) deps.log.warn('ignoring objects under events/prod/ that are not daily objects', { keys: ignored.slice(0, 20) });
+  const refused = mode.mode === 'rerun' ? [] : shrunkenDays(days, state);
+  const refusedKeys = new Set(refused.map((d) => d.key));
+  let plan;
+  try {
+    plan = planBuild(
+      days.filter((d) => !refusedKeys.has(d.key)),
+      state,
+      mode.mode === 'rerun' ? { only: mode.days } : { force: mode.mode === 'rebuild-all' },
+    );
+  } catch (error) {
+    if (error instanceof UnknownDayError) throw new InvalidInputError(`cannot re-run: ${error.message}`);
+    throw error;
+  }
+  for (const day of refused) deps.log.error('refusing to rebuild a day whose daily object shrank; re-run the day to accept it', { ...day });
+  const months = monthsWithAllDays(days, plan.changed);
+  const summaryMonths = deps.config.layouts.includes('summary') ? await monthsWithoutSummary(site, days, months) : new Map<Month, SourceDay[]>();
+  const record: PlanRecord = {
+    mode: mode.mode,
+    changed: [...plan.changed],
+    months: Object.fromEntries(months),
+    summaryMonths: Object.fromEntries([...summaryMonths].slice(0, deps.config.summaryBackfillMonths)),
+    refused,
+    adopted,
+  };
+  await writeRunRecord(deps, runId, PLAN_RECORD, record);
+  await addPending(deps, { written: plannedPaths(deps, record), deleted: [] });
+  const output: ChangesOutput = {
+    months: [...new Set([...Object.keys(record.months), ...Object.keys(record.summaryMonths)])].sort() as Month[],
+    days: record.changed.length,
+    refused: refused.length,
+    adopted,
+  };
+  deps.log.info('changes detected', { days: output.days, months: output.months.length, summaryMonths: Object.keys(record.summaryMonths).length, refused: refused.length, adopted });
+  return output;
+}
+
+/**
+ * Daily objects only grow (merging is a set union), so one smaller than the size its
+ * published files were built from has lost events: rebuilding it would wipe published data.
+ */
+function shrunkenDays(days: readonly SourceDay[], state: BuildState): RefusedDay[] {
+  const refused: RefusedDay[] = [];
+  for (const d of days) {
+    const published = state.get(d.key);
+    if (!published || d.size >= published.size) continue;
+    refused.push({
+      day: d.day,
+      key: d.key,
+      publishedSize: published.size,
+      size: d.size,
+      reason: `${d.key} is ${d.size} bytes but its published files were built from ${published.size} bytes: events would be lost`,
+    });
+  }
+  return refused;
+}
+
+/**
+ * Months with a changed day, each with all of its days. A refused day stays in its month's
+ * list: the rollup keeps that day's published shard (the build step reuses it).
+ */
+function monthsWithAllDays(days: readonly SourceDay[], changed: readonly SourceDay[]): Map<Month, SourceDay[]> {
+  const touched = new Set(changed.map((d) => monthOf(d.day)));
+  return groupByMonth(days, (month) => touched.has(month));
+}
+
+/** The days of the months `wanted` accepts, by month, in the order the days come. */
+function groupByMonth(days: readonly SourceDay[], wanted: (month: Month) => boolean): Map<Month, SourceDay[]> {
+  const months = new Map<Month, SourceDay[]>();
+  for (const d of days) {
+    const month = monthOf(d.day);
+    if (!wanted(month)) continue;
+    let list = months.get(month);
+    if (!list) months.set(month, (list = []));
+    list.push(d);
+  }
+  return months;
+}
+
+/** Every branch path the plan may change, known before anything is built. */
+export function plannedPaths(deps: PipelineDeps, plan: PlanRecord): string[] {
+  const withSummary = deps.config.layouts.includes('summary');
+  const months = Object.keys(plan.months) as Month[];
+  const summaryMonths = Object.keys(plan.summaryMonths) as Month[];
+  if (plan.changed.length === 0 && summaryMonths.length === 0) return [];
+  const paths = [
+    ...plan.changed.map((d) => dayShardPath(d.day)),
+    ...months.map(monthRollupPath),
+    ...(withSummary ? [...months, ...summaryMonths].map(monthSummaryPath) : []),
+    EVENT_LIST_FILE,
+    STATE_FILE,
+    LAST_UPDATED_FILE,
+    ...(withSummary ? [SUMMARY_INDEX_PATH, ...Object.values(SUMMARY_SERIES_PATHS)] : []),
+  ];
+  return [...new Set(paths)].map(branchDataPath);
+}
+
+/**
+ * The first run against a branch the Python generator maintained takes over its
+ * `updated_state.json` and event list, so it rebuilds only what changed since the generator
+ * last ran instead of all of history.
+ */
+async function adoptPublishedState(deps: PipelineDeps, site: ObjectStore): Promise<boolean> {
+  if (await site.head(STATE_FILE)) return false;
+  const state = await deps.publisher.readFile(branchDataPath(STATE_FILE));
+  if (!state) return false;
+  await site.put(STATE_FILE, state);
+  const events = await deps.publisher.readFile(branchDataPath(EVENT_LIST_FILE));
+  if (events && !(await site.head(EVENT_LIST_FILE))) await site.put(EVENT_LIST_FILE, events);
+  deps.log.info('adopted the published state of the branch', { target: deps.publisher.target });
+  return true;
+}
+
+async function monthsWithoutSummary(site: ObjectStore, days: readonly SourceDay[], planned: ReadonlyMap<Month, readonly SourceDay[]>): Promise<Map<Month, SourceDay[]>> {
+  const present = new Set((await listAll(site, SUMMARY_MONTH_PREFIX)).map((info) => info.key));
+  return groupByMonth(days, (month) => !planned.has(month) && !present.has(monthSummaryPath(month)));
+}
