@@ -11,19 +11,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'esbuild';
 import { buildChartsFiles } from '../functions/charts/build.js';
+import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../functions/charts/prebuilt-bundling.js';
+
+export { ESM_REQUIRE_BANNER };
 import { entryOf, type FunctionSpec } from './functions.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const PREBUILT_CHARTS_MODULE = path.join(PROJECT_ROOT, 'functions', 'charts', 'prebuilt.ts');
 export const BUNDLE_FILE = 'index.mjs';
-
-/**
- * esbuild turns `require()` of a CommonJS dependency into a call that needs a real `require`;
- * an ES module has none, so give it one.
- */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /**
  * Zip entries carry the file's modification time. A fixed one makes the archive (and so the
@@ -46,33 +41,6 @@ export interface BundleOptions {
   /** Defaults to building the charts page now; tests may pass files. */
   readonly chartsFiles?: () => Promise<Map<string, Uint8Array>>;
   readonly minify?: boolean;
-}
-
-/** The source of the module that replaces functions/charts/prebuilt.ts in Lambda bundles. */
-export function prebuiltChartsSource(files: ReadonlyMap<string, Uint8Array>): string {
-  const encoded = Object.fromEntries([...files].sort(([a], [b]) => a.localeCompare(b)).map(([file, bytes]) => [file, Buffer.from(bytes).toString('base64')]));
-  return [
-    '// Generated at synth time by infra/bundle.ts from buildChartsFiles(): the charts page, base64 by path.',
-    `export const PREBUILT_CHARTS: Readonly<Record<string, string>> | null = ${JSON.stringify(encoded)};`,
-    '',
-    'export async function chartsFiles(): Promise<Map<string, Uint8Array>> {',
-    '  return new Map(Object.entries(PREBUILT_CHARTS ?? {}).map(([path, base64]) => [path, Buffer.from(base64, "base64")]));',
-    '}',
-    '',
-  ].join('\n');
-}
-
-/** Replaces functions/charts/prebuilt.ts with the module above. */
-export function prebuiltChartsPlugin(source: () => Promise<string>): Plugin {
-  return {
-    name: 'usage-pipeline-prebuilt-charts',
-    setup(build) {
-      build.onLoad({ filter: /[\\/]functions[\\/]charts[\\/]prebuilt\.ts$/ }, async (args) => {
-        if (path.resolve(args.path) !== PREBUILT_CHARTS_MODULE) return undefined;
-        return { contents: await source(), loader: 'ts', resolveDir: path.dirname(PREBUILT_CHARTS_MODULE) };
-      });
-    },
-  };
 }
 
 const CHARTS_BUILDER = 'functions/charts/build.ts';

@@ -2,17 +2,12 @@
  * The embedded default: the whole pipeline on this machine with no AWS account and no GitHub.
  * An in-process AWS emulator carries SNS → SQS (with its dead-letter queue), the bucket is a
  * directory (`HOME/bucket`), the branch is `gh-pages` in a git repository (`HOME/site`), and the
- * deployed state machine definition runs with every Task in this process.
+ * deployed state machine definition runs locally, each Task in a process of its own held to its
+ * Lambda's memory and timeout, under a Standard workflow's payload and history limits.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { FsObjectStore } from '../adapters/fs-object-store.js';
-import { LocalGitPublisher } from '../adapters/git-publisher.js';
-import { GitHubPublisher } from '../adapters/github-publisher.js';
-import { SqsMessageQueue } from '../adapters/sqs-queue.js';
-import { buildChartsFiles } from '../charts/build.js';
 import { GitHubEmulator } from '../emulators/github-server.js';
 import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
 import { STEPS } from '../handlers/steps.js';
@@ -22,10 +17,16 @@ import { noCheckpoints, silentLog, type CheckpointName, type Log, type PipelineD
 import type { RunReport } from '../pipeline/report.js';
 import { readRunRecord } from '../pipeline/run.js';
 import type { ObjectStore } from '../core/object-store.js';
-import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
-import { runPipelineLocally } from '../../workflows/local-runner.js';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsMessageQueue } from '../adapters/sqs-queue.js';
+import { LocalGitPublisher } from '../adapters/git-publisher.js';
+import { runPipelineLocally, STANDARD_WORKFLOW_LIMITS, type ExecutionStats, type StepExecutor } from '../../workflows/local-runner.js';
 import { PIPELINE_STEPS, type PipelineStep } from '../../workflows/pipeline.js';
+import { pipelineFunctionLimits, type FunctionLimitOverrides } from './function-limits.js';
+import { InProcessStepExecutor } from './in-process-executor.js';
+import { createLocalDeps, type LocalDepsSpec } from './local-deps.js';
+import { ProcessStepExecutor } from './process-executor.js';
 
 export interface EmbeddedOptions {
   readonly home: string;
@@ -33,6 +34,15 @@ export interface EmbeddedOptions {
   readonly messages?: readonly string[];
   /** Re-run exactly this day (`YYYY-MM-DD`) without touching the queue. */
   readonly day?: string;
+  /** Rebuild every day without touching the queue. */
+  readonly rebuildAll?: boolean;
+  /**
+   * Production's limits (default on): payload and history limits, and each step in a process
+   * of its own held to its function's memory. Off: everything in this process, unchecked.
+   */
+  readonly limits?: boolean;
+  /** The memory and timeout of functions, as the `functions.<name>` settings change them. */
+  readonly functionLimits?: FunctionLimitOverrides;
   /** `git`: commit to HOME/site directly; `github`: through the GitHub API, served locally over HOME/site. */
   readonly publish?: 'git' | 'github';
   readonly config?: Partial<PipelineConfig>;
@@ -47,8 +57,17 @@ export interface EmbeddedOptions {
    * against the same queue); by default each run starts its own and stops it at the end.
    */
   readonly messaging?: { readonly aws: LocalAws; readonly queues: PipelineQueues };
-  /** Wraps the bucket (tests inject storage faults at the adapter boundary). */
+  /**
+   * Wraps the bucket (tests inject storage faults at the adapter boundary). A function cannot
+   * cross into a step process, so the steps then run in this process and memory is not measured.
+   */
   readonly wrapBucket?: (bucket: ObjectStore) => ObjectStore;
+}
+
+/** How close the run came to production's limits (the `limits` of the `--json` report). */
+export interface LimitsReport extends ExecutionStats {
+  /** Whether the limits were enforced (`--no-limits` turns them off). */
+  readonly enforced: boolean;
 }
 
 export interface EmbeddedReport extends Omit<RunReport, 'finishedAt'> {
@@ -58,6 +77,7 @@ export interface EmbeddedReport extends Omit<RunReport, 'finishedAt'> {
   readonly queue: { readonly remaining: number; readonly deadLetters: number } | null;
   readonly bucket: string;
   readonly site: string;
+  readonly limits: LimitsReport;
 }
 
 export function homePaths(home: string) {
@@ -68,66 +88,87 @@ export function homePaths(home: string) {
 export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedReport> {
   const paths = homePaths(options.home);
   await fs.mkdir(paths.bucket, { recursive: true });
-  const rerun = options.day !== undefined;
+  const rerun = options.day !== undefined || options.rebuildAll === true;
   const ownAws = rerun || options.messaging ? null : await startLocalAws();
   const aws = rerun ? null : (options.messaging?.aws ?? ownAws);
   const githubToken = randomBytes(16).toString('hex');
   // The repository must exist as the local publisher makes it (with a work tree) before the
   // emulator opens it, or the emulator would create a bare one.
-  if (options.publish === 'github') await LocalGitPublisher.open(paths.site);
+  const localPublisher = await LocalGitPublisher.open(paths.site);
   const github = options.publish === 'github' ? await GitHubEmulator.start({ repoDir: paths.site, owner: 'futel', repo: 'usage', token: githubToken }) : null;
   try {
-    const localPublisher = await LocalGitPublisher.open(paths.site);
-    const publisher: Publisher = github
-      ? new GitHubPublisher({ owner: 'futel', repo: 'usage', branch: 'gh-pages', baseUrl: github.url, token: githubToken })
-      : localPublisher;
-    let queue: MessageQueue | undefined;
-    let deadLetters: SqsMessageQueue | undefined;
-    let sqs: SQSClient | undefined;
+    let queues: PipelineQueues | undefined;
     if (aws) {
-      const queues = options.messaging?.queues ?? (await createPipelineQueues(aws, { visibilityTimeoutSeconds: 60 }));
-      sqs = new SQSClient(aws.clientConfig());
-      queue = new SqsMessageQueue({ client: sqs, queueUrl: queues.queueUrl });
-      deadLetters = new SqsMessageQueue({ client: sqs, queueUrl: queues.deadLetterQueueUrl });
+      queues = options.messaging?.queues ?? (await createPipelineQueues(aws, { visibilityTimeoutSeconds: 60 }));
       if (options.messages && options.messages.length > 0) await publishMessages(aws, queues.topicArn, options.messages);
     }
-    const deps: PipelineDeps = {
-      bucket: options.wrapBucket ? options.wrapBucket(new FsObjectStore(paths.bucket)) : new FsObjectStore(paths.bucket),
-      ...(queue ? { queue } : {}),
-      publisher,
+    const spec: LocalDepsSpec = {
+      bucketDirectory: paths.bucket,
+      ...(aws && queues ? { queue: { clientConfig: aws.clientConfig(), queueUrl: queues.queueUrl } } : {}),
+      publisher: github
+        ? { kind: 'github', baseUrl: github.url, token: githubToken, owner: 'futel', repo: 'usage', branch: 'gh-pages' }
+        : { kind: 'git', directory: paths.site, branch: 'gh-pages' },
       config: { ...DEFAULT_CONFIG, ...options.config, drain: { ...DEFAULT_CONFIG.drain, receiveWaitSeconds: 0, ...options.config?.drain } },
-      log: options.log ?? silentLog,
-      clock: () => new Date(),
-      checkpoint: options.checkpoint ?? noCheckpoints,
-      chartsFiles: buildChartsFiles,
+      charts: true,
     };
-    const provide = async () => deps;
-    const handlers = Object.fromEntries(PIPELINE_STEPS.map((step) => [step, STEPS[step](provide)])) as Record<PipelineStep, StepHandler<unknown>>;
+    const hooks = { log: options.log ?? silentLog, checkpoint: options.checkpoint ?? noCheckpoints, ...(options.wrapBucket ? { wrapBucket: options.wrapBucket } : {}) };
+    const local = await createLocalDeps(spec, hooks);
+    const enforced = options.limits ?? true;
+    const functionName = (step: PipelineStep) => `usage-pipeline-${step}`;
+    const executor: StepExecutor =
+      enforced && !options.wrapBucket
+        ? new ProcessStepExecutor({ spec, ...hooks, functionName })
+        : new InProcessStepExecutor(handlersOver(local.deps), functionName);
     const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
-    const input = rerun ? { day: options.day } : {};
-    const result = await runPipelineLocally({
-      handlers,
-      input,
-      executionName,
-      ...(options.onState ? { onState: options.onState } : {}),
-      ...(options.onPayload ? { onPayload: options.onPayload } : {}),
-    });
-    // Through the API the branch moves without its work tree; bring the files up to date.
-    if (github) await localPublisher.syncWorkTree();
-    const queueState = queue && deadLetters ? { remaining: await total(queue), deadLetters: await total(deadLetters) } : null;
-    sqs?.destroy();
-    const base = { queue: queueState, bucket: paths.bucket, site: paths.site };
-    if (result.status === 'SUCCEEDED') {
-      const report = result.output as RunReport | null;
-      if (!report || typeof report !== 'object' || !('runId' in report)) return { ...emptyReport(executionName), ...base, status: 'SKIPPED' };
-      const { finishedAt: _finishedAt, ...rest } = report;
-      return { ...rest, ...base, status: 'SUCCEEDED' };
+    const input = options.rebuildAll ? { rebuild: 'all' } : options.day !== undefined ? { day: options.day } : {};
+    try {
+      const result = await runPipelineLocally({
+        executor,
+        functionLimits: pipelineFunctionLimits(options.functionLimits),
+        limits: enforced ? STANDARD_WORKFLOW_LIMITS : { payloadBytes: null, historyEvents: null },
+        input,
+        executionName,
+        ...(options.onState ? { onState: options.onState } : {}),
+        ...(options.onPayload ? { onPayload: options.onPayload } : {}),
+      });
+      // Through the API the branch moves without its work tree; bring the files up to date.
+      if (github) await localPublisher.syncWorkTree();
+      const queueState = aws && queues ? await queueDepths(aws, queues) : null;
+      const base = { queue: queueState, bucket: paths.bucket, site: paths.site, limits: { ...result.stats, enforced } };
+      if (result.status === 'SUCCEEDED') {
+        const report = result.output as RunReport | null;
+        if (!report || typeof report !== 'object' || !('runId' in report)) return { ...emptyReport(executionName), ...base, status: 'SKIPPED' };
+        const { finishedAt: _finishedAt, ...rest } = report;
+        return { ...rest, ...base, status: 'SUCCEEDED' };
+      }
+      // A limit that ends an execution outright leaves no state to record the failure (as in
+      // AWS, where the execution's own history says why): record it, and free the lock, here.
+      if (result.terminal) await handlersOver(local.deps)['record-failure']({ runId: executionName, error: { Error: result.error, Cause: result.cause } }, {} as never);
+      const failure = await readRunRecord<{ error: string; cause: unknown }>(local.deps, executionName, 'failure.json').catch(() => null);
+      return { ...emptyReport(executionName), ...base, status: 'FAILED', failure: failure ?? { error: result.error, cause: result.cause } };
+    } finally {
+      local.close();
     }
-    const failure = await readRunRecord<{ error: string; cause: unknown }>(deps, executionName, 'failure.json').catch(() => null);
-    return { ...emptyReport(executionName), ...base, status: 'FAILED', failure: failure ?? { error: result.error, cause: result.cause } };
   } finally {
     await github?.close();
     await ownAws?.close();
+  }
+}
+
+function handlersOver(deps: PipelineDeps): Record<PipelineStep, StepHandler<unknown>> {
+  const provide = async () => deps;
+  return Object.fromEntries(PIPELINE_STEPS.map((step) => [step, STEPS[step](provide)])) as Record<PipelineStep, StepHandler<unknown>>;
+}
+
+async function queueDepths(aws: LocalAws, queues: PipelineQueues): Promise<{ remaining: number; deadLetters: number }> {
+  const sqs = new SQSClient(aws.clientConfig());
+  try {
+    return {
+      remaining: await total(new SqsMessageQueue({ client: sqs, queueUrl: queues.queueUrl })),
+      deadLetters: await total(new SqsMessageQueue({ client: sqs, queueUrl: queues.deadLetterQueueUrl })),
+    };
+  } finally {
+    sqs.destroy();
   }
 }
 

@@ -21,6 +21,8 @@ import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
 import { noCheckpoints, silentLog, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { FUNCTION_SPECS, type FunctionSpec } from '../../infra/functions.js';
 import { runPipelineLocally } from '../../workflows/local-runner.js';
+import { InProcessStepExecutor } from '../../functions/local/in-process-executor.js';
+import { pipelineFunctionLimits } from '../../functions/local/function-limits.js';
 import { PIPELINE_STEPS, type PipelineStep } from '../../workflows/pipeline.js';
 import { tempDir } from '../support/temp.js';
 
@@ -124,7 +126,13 @@ async function run(home: string, log: AccessLog, input: unknown, executionName: 
       return [step, STEPS[step](async () => deps)];
     }),
   ) as Record<PipelineStep, StepHandler<unknown>>;
-  return runPipelineLocally({ handlers, input, executionName, retryIntervalMs: 10 });
+  return runPipelineLocally({
+    executor: new InProcessStepExecutor(handlers, (step) => `usage-pipeline-${step}`),
+    functionLimits: pipelineFunctionLimits(),
+    input,
+    executionName,
+    retryIntervalMs: 10,
+  });
 }
 
 describe('what each function touches, against what its role allows', () => {

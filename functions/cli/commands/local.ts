@@ -14,6 +14,8 @@ interface LocalFlags {
   generate?: string;
   seed: string;
   day?: string;
+  rebuildAll?: boolean;
+  limits: boolean;
   publish: 'git' | 'github';
   json?: boolean;
   verbose?: boolean;
@@ -28,11 +30,13 @@ export function localCommand(): Command {
     .option('--generate <n>', 'publish n deterministic, realistic generated events first')
     .option('--seed <n>', 'seed of the generated events (other seeds, other traffic)', '1')
     .option('--day <YYYY-MM-DD>', 're-run one day without touching the queue')
+    .option('--rebuild-all', 'rebuild every day without touching the queue')
+    .option('--no-limits', "do not hold the run to production's limits (payload, history, each function's memory): for experiments only")
     .addOption(new Option('--publish <target>', 'publish with git directly, or through the GitHub API served locally').choices(['git', 'github']).default('git'))
     .option('--json', 'print the run report as one JSON object')
     .option('--verbose', 'log every step (JSON lines on stderr)')
     .action(async (flags: LocalFlags) => {
-      const chosen = [flags.events && '--events', flags.generate && '--generate', flags.day && '--day'].filter(Boolean);
+      const chosen = [flags.events && '--events', flags.generate && '--generate', flags.day && '--day', flags.rebuildAll && '--rebuild-all'].filter(Boolean);
       if (chosen.length > 1) throw new UserFacingError(`${chosen.join(' and ')} cannot be combined`);
       if (flags.day !== undefined) checkDay(flags.day);
       const messages = await readMessages(flags);
@@ -41,6 +45,8 @@ export function localCommand(): Command {
         home: flags.home,
         messages,
         ...(flags.day !== undefined ? { day: flags.day } : {}),
+        ...(flags.rebuildAll ? { rebuildAll: true } : {}),
+        limits: flags.limits,
         publish: flags.publish,
         ...(flags.verbose ? { log: stderrLog } : {}),
         ...(progress ? { onState: (state: string) => process.stderr.write(`\r\x1b[K${state}`) } : {}),
@@ -48,8 +54,12 @@ export function localCommand(): Command {
       if (progress) process.stderr.write('\r\x1b[K');
       process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : describe(report));
       if (report.status === 'FAILED') process.exitCode = 1;
+      else if (report.daysRefused > 0) process.exitCode = REFUSED_DAYS_EXIT_CODE;
     });
 }
+
+/** The run succeeded but left days as published because their daily objects shrank. */
+const REFUSED_DAYS_EXIT_CODE = 3;
 
 function checkDay(text: string): void {
   const day = parseIsoDay(text);
@@ -91,11 +101,26 @@ function describe(r: EmbeddedReport): string {
     `run ${r.runId} (${r.mode}): ${r.status === 'SUCCEEDED' ? 'succeeded' : 'FAILED'}`,
     `received ${r.received}, kept ${r.kept}, dropped ${Object.values(r.dropped).reduce((a, b) => a + b, 0)} (${dropped}), malformed ${r.malformed}`,
     `days merged ${r.daysMerged}, days built ${r.daysBuilt}${r.rejectedLines > 0 ? `, lines rejected ${r.rejectedLines}` : ''}`,
+    ...(r.daysRefused > 0 ? [`days REFUSED ${r.daysRefused}: their daily objects shrank; the published days were kept (runs/${r.runId}/plan.json says which; re-run a day with --day to accept it)`] : []),
     `files published ${r.filesPublished}, commit ${r.commit ?? 'none (nothing changed)'}`,
   ];
   if (r.queue) lines.push(`queue: ${r.queue.remaining} left, dead-letter queue: ${r.queue.deadLetters}`);
+  lines.push(describeLimits(r.limits));
   lines.push(`bucket ${r.bucket}`, `site   ${r.site} (branch gh-pages)`);
   if (r.malformed > 0) lines.push(`malformed bodies are quarantined under ${r.bucket}/rejected/`);
   if (r.failure) lines.push(`failure: ${r.failure.error}: ${typeof r.failure.cause === 'string' ? r.failure.cause : JSON.stringify(r.failure.cause)}`);
   return `${lines.join('\n')}\n`;
+}
+
+function describeLimits(limits: EmbeddedReport['limits']): string {
+  if (!limits.enforced) return 'limits: NOT enforced (--no-limits)';
+  const share = (used: number, limit: number) => `${Math.round((used / limit) * 100)} %`;
+  const busiest = Object.entries(limits.steps)
+    .filter(([, s]) => s?.peakMemoryMb !== null && s?.peakMemoryMb !== undefined)
+    .sort(([, a], [, b]) => (b!.peakMemoryMb as number) / b!.memoryMb - (a!.peakMemoryMb as number) / a!.memoryMb)[0];
+  const memory = busiest ? `; memory: ${busiest[0]} peaked at ${busiest[1]!.peakMemoryMb} of ${busiest[1]!.memoryMb} MB (${share(busiest[1]!.peakMemoryMb as number, busiest[1]!.memoryMb)})` : '';
+  return (
+    `limits: history ${limits.historyEvents} of ${limits.historyEventLimit} events; ` +
+    `largest payload ${limits.largestPayload.bytes} of ${limits.payloadLimitBytes} bytes (${limits.largestPayload.where})${memory}`
+  );
 }

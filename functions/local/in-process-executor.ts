@@ -1,0 +1,49 @@
+/**
+ * Runs each step in this process, under its function's timeout. Memory cannot be measured or
+ * held to a limit here (everything shares one heap): the process executor does that. This one
+ * is for tests that hand the steps in-process hooks (a wrapped bucket).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import type { StepHandler } from '../handlers/step.js';
+import type { StepExecutor, StepLimits, StepRun } from '../../workflows/local-runner.js';
+import type { PipelineStep } from '../../workflows/pipeline.js';
+import { lambdaTimeoutError } from './lambda-errors.js';
+
+export class InProcessStepExecutor implements StepExecutor {
+  constructor(
+    private readonly handlers: Readonly<Record<PipelineStep, StepHandler<unknown>>>,
+    private readonly functionName: (step: PipelineStep) => string,
+  ) {}
+
+  async run(step: PipelineStep, input: unknown, limits: StepLimits): Promise<StepRun> {
+    const timeoutMs = limits.timeoutSeconds * 1000;
+    const deadline = Date.now() + timeoutMs;
+    const name = this.functionName(step);
+    const context = {
+      functionName: name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:us-west-2:000000000000:function:${name}`,
+      memoryLimitInMB: String(limits.memoryMb),
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${name}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: false,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    } satisfies Context;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(lambdaTimeoutError(step, limits)), timeoutMs);
+    });
+    try {
+      return { output: await Promise.race([this.handlers[step](input, context), timeout]), peakMemoryMb: null };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(): Promise<void> {}
+}

@@ -1,0 +1,82 @@
+/**
+ * The step dependencies of the embedded default, described as plain data so that the same
+ * description builds them in this process or in the process a step runs in (to hold it to its
+ * Lambda's memory): a directory bucket, the emulator's queue over HTTP, and a publisher that
+ * commits to the local repository or goes through the local GitHub API.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { FsObjectStore } from '../adapters/fs-object-store.js';
+import { LocalGitPublisher } from '../adapters/git-publisher.js';
+import { GitHubPublisher } from '../adapters/github-publisher.js';
+import { SqsMessageQueue } from '../adapters/sqs-queue.js';
+import type { ObjectStore } from '../core/object-store.js';
+import type { Publisher } from '../core/publisher.js';
+import type { LocalAwsClientConfig } from '../emulators/local-aws.js';
+import type { PipelineConfig } from '../pipeline/config.js';
+import type { CheckpointName, Log, PipelineDeps } from '../pipeline/deps.js';
+
+export type PublisherSpec =
+  | { readonly kind: 'git'; readonly directory: string; readonly branch: string }
+  | {
+      readonly kind: 'github';
+      readonly baseUrl: string;
+      readonly token: string;
+      readonly owner: string;
+      readonly repo: string;
+      readonly branch: string;
+      /** Milliseconds per second of `retry-after` (the emulator may run on simulated time). */
+      readonly retryAfterBaseValue?: number;
+    };
+
+export interface LocalDepsSpec {
+  readonly bucketDirectory: string;
+  readonly queue?: { readonly clientConfig: LocalAwsClientConfig; readonly queueUrl: string };
+  readonly publisher: PublisherSpec;
+  readonly config: PipelineConfig;
+  /** Publish the charts page (it needs esbuild, which every local machine has). */
+  readonly charts: boolean;
+}
+
+export interface LocalDepsHooks {
+  readonly log: Log;
+  readonly checkpoint: (name: CheckpointName) => Promise<void>;
+  /** Wraps the bucket (in-process only: tests inject storage faults at the adapter boundary). */
+  readonly wrapBucket?: (bucket: ObjectStore) => ObjectStore;
+}
+
+export interface LocalDeps {
+  readonly deps: PipelineDeps;
+  /** Frees the clients (sockets) the dependencies hold. */
+  close(): void;
+}
+
+export async function createLocalDeps(spec: LocalDepsSpec, hooks: LocalDepsHooks): Promise<LocalDeps> {
+  const bucket = new FsObjectStore(spec.bucketDirectory);
+  const sqs = spec.queue ? new SQSClient(spec.queue.clientConfig) : undefined;
+  const publisher = await createPublisher(spec.publisher);
+  // Built on the spot here; baked into the bundle a step process runs (process-executor.ts).
+  const chartsFiles = spec.charts ? (await import('../charts/prebuilt.js')).chartsFiles : undefined;
+  const deps: PipelineDeps = {
+    bucket: hooks.wrapBucket ? hooks.wrapBucket(bucket) : bucket,
+    ...(sqs && spec.queue ? { queue: new SqsMessageQueue({ client: sqs, queueUrl: spec.queue.queueUrl }) } : {}),
+    publisher,
+    config: spec.config,
+    log: hooks.log,
+    clock: () => new Date(),
+    checkpoint: hooks.checkpoint,
+    ...(chartsFiles ? { chartsFiles } : {}),
+  };
+  return { deps, close: () => sqs?.destroy() };
+}
+
+async function createPublisher(spec: PublisherSpec): Promise<Publisher> {
+  if (spec.kind === 'git') return LocalGitPublisher.open(spec.directory, { branch: spec.branch });
+  return new GitHubPublisher({
+    owner: spec.owner,
+    repo: spec.repo,
+    branch: spec.branch,
+    baseUrl: spec.baseUrl,
+    token: spec.token,
+    ...(spec.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: spec.retryAfterBaseValue } : {}),
+  });
+}
