@@ -69,6 +69,8 @@ export interface FunctionSpec {
   readonly readsQueueDepths?: boolean;
   /** Reads the state machine's latest executions (and is given STATE_MACHINE_ARN). */
   readonly watchesStateMachine?: boolean;
+  /** Asks whether the execution holding the run lock still runs (DescribeExecution on the executions). */
+  readonly checksLockHolder?: boolean;
   /** Invoked (asynchronously) by its own EventBridge Scheduler schedule. */
   readonly schedule?: FunctionSchedule;
 }
@@ -81,6 +83,8 @@ const STEP_SPECS: Readonly<Record<PipelineStep, Omit<FunctionSpec, 'name' | 'kin
     memoryMb: 256,
     timeoutSeconds: 60,
     bucket: { read: [LOCK_KEY], write: [LOCK_KEY] },
+    // A lock whose execution is no longer running is taken over at once (functions/pipeline/lock.ts).
+    checksLockHolder: true,
   },
   drain: {
     description: 'Moves queue messages into per-day staging objects, quarantining malformed ones',
@@ -189,8 +193,8 @@ const OTHER_SPECS: readonly FunctionSpec[] = [
     memoryMb: 256,
     timeoutSeconds: 60,
     reservedConcurrency: 1,
-    // The freshness file in the mirror, and the run records (functions/monitor/sources.ts).
-    bucket: { read: [`${SITE_DATA_PREFIX}${LAST_UPDATED_FILE}`, all(RUNS_PREFIX)], list: [RUNS_PREFIX] },
+    // The freshness file in the mirror, the run records and the lock (functions/monitor/sources.ts).
+    bucket: { read: [`${SITE_DATA_PREFIX}${LAST_UPDATED_FILE}`, all(RUNS_PREFIX), LOCK_KEY], list: [RUNS_PREFIX] },
     // Freshness is read from the published branch itself when the token is there.
     readsGithubToken: true,
     readsQueueDepths: true,

@@ -111,7 +111,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
     States: {
       BeginRun: task(
         'begin-run',
-        { 'input.$': '$', 'executionName.$': '$$.Execution.Name' },
+        { 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' },
         {
           ResultPath: '$.run',
           Catch: [

@@ -19,6 +19,7 @@ const USER_FACING_NAMES = new Set([
   'UnknownDayError',
   'MissingDailyObjectError',
   'CommanderError',
+  'LockHeldError',
 ]);
 
 export function isUserFacing(error: unknown): error is Error {

@@ -7,8 +7,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GitHubPublisher } from '../adapters/github-publisher.js';
+import { executionLockHolders } from '../adapters/lock-holders.js';
 import { tokenFromSecretsManager } from '../adapters/github-token.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SqsMessageQueue } from '../adapters/sqs-queue.js';
@@ -57,6 +59,7 @@ export function createLambdaDeps(env: NodeJS.ProcessEnv = process.env): Pipeline
     clock: () => new Date(),
     checkpoint: noCheckpoints,
     metrics: emfMetricsSink(),
+    lockHolders: executionLockHolders(new SFNClient({}), (message, extra) => logger.warn(message, extra)),
     chartsFiles,
   };
 }

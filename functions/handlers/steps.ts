@@ -7,7 +7,8 @@ import { listStagedMonths, mergeMonth } from '../pipeline/merge.js';
 import { detectChanges } from '../pipeline/plan.js';
 import { publish } from '../pipeline/publish.js';
 import { finishRun, recordFailure } from '../pipeline/report.js';
-import { acquireLock, parseExecutionInput, sanitiseRunId } from '../pipeline/run.js';
+import { acquireLock } from '../pipeline/lock.js';
+import { parseExecutionInput, sanitiseRunId } from '../pipeline/run.js';
 import { DayKey, defineStep, MonthKey, RunId } from './step.js';
 
 const Count = z.number().int().min(0);
@@ -25,11 +26,13 @@ const Mode = z.union([
   z.object({ mode: z.literal('rebuild-all') }),
 ]);
 
-export const beginRunStep = defineStep('begin-run', z.object({ input: z.unknown(), executionName: z.string().min(1) }), async (deps, { input, executionName }) => {
+const BeginRunInput = z.object({ input: z.unknown(), executionName: z.string().min(1), executionArn: z.string().min(1).optional() });
+
+export const beginRunStep = defineStep('begin-run', BeginRunInput, async (deps, { input, executionName, executionArn }) => {
   const mode = parseExecutionInput(input, deps.clock());
   const runId = sanitiseRunId(executionName);
-  const lock = await acquireLock(deps, runId);
-  if (!lock.acquired) deps.log.warn('another execution holds the lock; exiting', { runId, heldBy: lock.heldBy, since: lock.since });
+  const lock = await acquireLock(deps, runId, executionArn ? { kind: 'execution', executionArn } : undefined);
+  if (!lock.acquired) deps.log.warn('another execution holds the lock; exiting', { runId, heldBy: lock.heldBy, since: lock.since, holder: lock.holder });
   return { runId, acquired: lock.acquired, mode, startedAt: deps.clock().toISOString() };
 });
 

@@ -15,7 +15,8 @@ import type { StepHandler } from '../handlers/step.js';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../pipeline/config.js';
 import { noCheckpoints, silentLog, type CheckpointName, type Log, type PipelineDeps } from '../pipeline/deps.js';
 import type { RunReport } from '../pipeline/report.js';
-import { readRunRecord } from '../pipeline/run.js';
+import { releaseLock } from '../pipeline/lock.js';
+import { readRunRecord, sanitiseRunId } from '../pipeline/run.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { MessageQueue } from '../core/queue.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -25,8 +26,9 @@ import { runPipelineLocally, STANDARD_WORKFLOW_LIMITS, type ExecutionStats, type
 import { PIPELINE_STEPS, type PipelineStep } from '../../workflows/pipeline.js';
 import { pipelineFunctionLimits, type FunctionLimitOverrides } from './function-limits.js';
 import { InProcessStepExecutor } from './in-process-executor.js';
-import { createLocalDeps, type LocalDepsSpec } from './local-deps.js';
+import { createLocalDeps, type LocalDeps, type LocalDepsSpec } from './local-deps.js';
 import { ProcessStepExecutor } from './process-executor.js';
+import { holdLock } from './run-lock.js';
 
 export interface EmbeddedOptions {
   readonly home: string;
@@ -43,6 +45,14 @@ export interface EmbeddedOptions {
   readonly limits?: boolean;
   /** The memory and timeout of functions, as the `functions.<name>` settings change them. */
   readonly functionLimits?: FunctionLimitOverrides;
+  /**
+   * How long to wait for a run that holds the lock (default 300 s). The run takes the lock
+   * before it sends anything, so events it was given are never dropped: past the wait it
+   * refuses with a LockHeldError, having sent nothing.
+   */
+  readonly lockWaitSeconds?: number;
+  /** Called once when the run has to wait for the lock. */
+  readonly onLockWait?: (holder: string) => void;
   /** `git`: commit to HOME/site directly; `github`: through the GitHub API, served locally over HOME/site. */
   readonly publish?: 'git' | 'github';
   readonly config?: Partial<PipelineConfig>;
@@ -96,12 +106,10 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
   // emulator opens it, or the emulator would create a bare one.
   const localPublisher = await LocalGitPublisher.open(paths.site);
   const github = options.publish === 'github' ? await GitHubEmulator.start({ repoDir: paths.site, owner: 'futel', repo: 'usage', token: githubToken }) : null;
+  const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+  let local: LocalDeps | undefined;
   try {
-    let queues: PipelineQueues | undefined;
-    if (aws) {
-      queues = options.messaging?.queues ?? (await createPipelineQueues(aws, { visibilityTimeoutSeconds: 60 }));
-      if (options.messages && options.messages.length > 0) await publishMessages(aws, queues.topicArn, options.messages);
-    }
+    const queues = aws ? (options.messaging?.queues ?? (await createPipelineQueues(aws, { visibilityTimeoutSeconds: 60 }))) : undefined;
     const spec: LocalDepsSpec = {
       bucketDirectory: paths.bucket,
       ...(aws && queues ? { queue: { clientConfig: aws.clientConfig(), queueUrl: queues.queueUrl } } : {}),
@@ -112,44 +120,45 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       charts: true,
     };
     const hooks = { log: options.log ?? silentLog, checkpoint: options.checkpoint ?? noCheckpoints, ...(options.wrapBucket ? { wrapBucket: options.wrapBucket } : {}) };
-    const local = await createLocalDeps(spec, hooks);
+    local = await createLocalDeps(spec, hooks);
+    // The events live only in this process's queue: hold the lock before sending any.
+    await holdLock(local.deps, sanitiseRunId(executionName), options);
+    if (aws && queues && options.messages && options.messages.length > 0) await publishMessages(aws, queues.topicArn, options.messages);
     const enforced = options.limits ?? true;
     const functionName = (step: PipelineStep) => `usage-pipeline-${step}`;
     const executor: StepExecutor =
       enforced && !options.wrapBucket
         ? new ProcessStepExecutor({ spec, ...hooks, functionName })
         : new InProcessStepExecutor(handlersOver(local.deps), functionName);
-    const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
     const input = options.rebuildAll ? { rebuild: 'all' } : options.day !== undefined ? { day: options.day } : {};
-    try {
-      const result = await runPipelineLocally({
-        executor,
-        functionLimits: pipelineFunctionLimits(options.functionLimits),
-        limits: enforced ? STANDARD_WORKFLOW_LIMITS : { payloadBytes: null, historyEvents: null },
-        input,
-        executionName,
-        ...(options.onState ? { onState: options.onState } : {}),
-        ...(options.onPayload ? { onPayload: options.onPayload } : {}),
-      });
-      // Through the API the branch moves without its work tree; bring the files up to date.
-      if (github) await localPublisher.syncWorkTree();
-      const queueState = aws && queues ? await queueDepths(aws, queues) : null;
-      const base = { queue: queueState, bucket: paths.bucket, site: paths.site, limits: { ...result.stats, enforced } };
-      if (result.status === 'SUCCEEDED') {
-        const report = result.output as RunReport | null;
-        if (!report || typeof report !== 'object' || !('runId' in report)) return { ...emptyReport(executionName), ...base, status: 'SKIPPED' };
-        const { finishedAt: _finishedAt, ...rest } = report;
-        return { ...rest, ...base, status: 'SUCCEEDED' };
-      }
-      // A limit that ends an execution outright leaves no state to record the failure (as in
-      // AWS, where the execution's own history says why): record it, and free the lock, here.
-      if (result.terminal) await handlersOver(local.deps)['record-failure']({ runId: executionName, error: { Error: result.error, Cause: result.cause } }, {} as never);
-      const failure = await readRunRecord<{ error: string; cause: unknown }>(local.deps, executionName, 'failure.json').catch(() => null);
-      return { ...emptyReport(executionName), ...base, status: 'FAILED', failure: failure ?? { error: result.error, cause: result.cause } };
-    } finally {
-      local.close();
+    const result = await runPipelineLocally({
+      executor,
+      functionLimits: pipelineFunctionLimits(options.functionLimits),
+      limits: enforced ? STANDARD_WORKFLOW_LIMITS : { payloadBytes: null, historyEvents: null },
+      input,
+      executionName,
+      ...(options.onState ? { onState: options.onState } : {}),
+      ...(options.onPayload ? { onPayload: options.onPayload } : {}),
+    });
+    // Through the API the branch moves without its work tree; bring the files up to date.
+    if (github) await localPublisher.syncWorkTree();
+    const queueState = aws && queues ? await queueDepths(aws, queues) : null;
+    const base = { queue: queueState, bucket: paths.bucket, site: paths.site, limits: { ...result.stats, enforced } };
+    if (result.status === 'SUCCEEDED') {
+      const report = result.output as RunReport | null;
+      if (!report || typeof report !== 'object' || !('runId' in report)) return { ...emptyReport(executionName), ...base, status: 'SKIPPED' };
+      const { finishedAt: _finishedAt, ...rest } = report;
+      return { ...rest, ...base, status: 'SUCCEEDED' };
     }
+    // A limit that ends an execution outright leaves no state to record the failure (as in
+    // AWS, where the execution's own history says why): record it, and free the lock, here.
+    if (result.terminal) await handlersOver(local.deps)['record-failure']({ runId: executionName, error: { Error: result.error, Cause: result.cause } }, {} as never);
+    const failure = await readRunRecord<{ error: string; cause: unknown }>(local.deps, executionName, 'failure.json').catch(() => null);
+    return { ...emptyReport(executionName), ...base, status: 'FAILED', failure: failure ?? { error: result.error, cause: result.cause } };
   } finally {
+    // Released by the run's last step; this frees it only if the run never got that far.
+    if (local) await releaseLock(local.deps, sanitiseRunId(executionName)).catch(() => undefined);
+    local?.close();
     await github?.close();
     await ownAws?.close();
   }

@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import { LocalGitPublisher } from '../adapters/git-publisher.js';
 import { GitHubPublisher } from '../adapters/github-publisher.js';
+import { processLockHolders } from '../adapters/lock-holders.js';
 import { SqsMessageQueue } from '../adapters/sqs-queue.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
@@ -64,6 +65,7 @@ export async function createLocalDeps(spec: LocalDepsSpec, hooks: LocalDepsHooks
     log: hooks.log,
     clock: () => new Date(),
     checkpoint: hooks.checkpoint,
+    lockHolders: processLockHolders,
     ...(chartsFiles ? { chartsFiles } : {}),
   };
   return { deps, close: () => sqs?.destroy() };

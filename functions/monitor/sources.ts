@@ -3,12 +3,15 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
+import { executionLockHolders, processLockHolders } from '../adapters/lock-holders.js';
 import { LocalGitPublisher } from '../adapters/git-publisher.js';
 import { listAll, type ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
 import { LAST_UPDATED_FILE } from '../core/site-paths.js';
 import { RUNS_PREFIX, SITE_DATA_PREFIX } from '../pipeline/bucket-layout.js';
+import { inspectLock } from '../pipeline/lock.js';
+import { unknownLockHolders } from '../core/lock-holder.js';
 import type { LastRun, StatusSources } from './status.js';
 
 const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : null);
@@ -52,6 +55,7 @@ export function localStatusSources(home: string): StatusSources {
       return text(await (await LocalGitPublisher.open(site)).readFile(`data/${LAST_UPDATED_FILE}`));
     },
     lastRun: () => lastRunInBucket(bucket),
+    lock: (now) => inspectLock(bucket, processLockHolders, now),
   };
 }
 
@@ -72,6 +76,8 @@ export function awsStatusSources(options: AwsSourceOptions): StatusSources {
     },
     ...(options.queue ? { queueDepth: () => (options.queue as MessageQueue).depth() } : {}),
     ...(options.deadLetters ? { deadLetterDepth: () => (options.deadLetters as MessageQueue).depth() } : {}),
+    lock: (now) =>
+      inspectLock(options.bucket, options.stepFunctions ? executionLockHolders(options.stepFunctions.client, () => undefined) : unknownLockHolders, now),
     async lastRun() {
       if (!options.stepFunctions) return lastRunInBucket(options.bucket);
       const { client, stateMachineArn } = options.stepFunctions;

@@ -2,6 +2,7 @@
  * Is the published data fresh, is anything stuck? The same check runs as
  * `usage-pipeline status` and as the scheduled monitor Lambda; only the sources differ.
  */
+import type { LockView } from '../pipeline/lock.js';
 import type { MetricPoint } from '../pipeline/metrics.js';
 
 export interface QueueDepth {
@@ -24,6 +25,8 @@ export interface StatusSources {
   queueDepth?(): Promise<QueueDepth>;
   deadLetterDepth?(): Promise<QueueDepth>;
   lastRun(): Promise<LastRun | null>;
+  /** The run lock, if one is held. */
+  lock?(now: Date): Promise<LockView | null>;
 }
 
 export interface PipelineStatus {
@@ -35,6 +38,7 @@ export interface PipelineStatus {
   readonly queue: QueueDepth | null;
   readonly deadLetters: QueueDepth | null;
   readonly lastRun: LastRun | null;
+  readonly lock: LockView | null;
   /** Everything that needs attention, in words; empty when all is well. */
   readonly problems: readonly string[];
 }
@@ -54,11 +58,12 @@ export function parsePythonTimestamp(text: string): Date | null {
 export async function checkStatus(sources: StatusSources, options: { now?: Date; maxAgeSeconds?: number } = {}): Promise<PipelineStatus> {
   const now = options.now ?? new Date();
   const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
-  const [lastUpdated, queue, deadLetters, lastRun] = await Promise.all([
+  const [lastUpdated, queue, deadLetters, lastRun, lock] = await Promise.all([
     sources.lastUpdated(),
     sources.queueDepth?.() ?? Promise.resolve(null),
     sources.deadLetterDepth?.() ?? Promise.resolve(null),
     sources.lastRun(),
+    sources.lock?.(now) ?? Promise.resolve(null),
   ]);
   const problems: string[] = [];
   const updated = lastUpdated === null ? null : parsePythonTimestamp(lastUpdated);
@@ -70,6 +75,7 @@ export async function checkStatus(sources: StatusSources, options: { now?: Date;
   if (lastRun && ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(lastRun.status)) {
     problems.push(`the last run (${lastRun.runId}) ${lastRun.status.toLowerCase().replace('_', ' ')}${lastRun.error ? `: ${lastRun.error}` : ''}`);
   }
+  if (lock?.stale) problems.push(`a stale lock of run ${lock.runId}${lock.holder ? ` (${lock.holder})` : ''} since ${lock.since}: ${lock.stale}; the next run takes it over`);
   return {
     checkedAt: now.toISOString(),
     lastUpdated,
@@ -79,6 +85,7 @@ export async function checkStatus(sources: StatusSources, options: { now?: Date;
     queue,
     deadLetters,
     lastRun,
+    lock,
     problems,
   };
 }

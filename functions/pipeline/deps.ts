@@ -1,4 +1,5 @@
 /** What every pipeline step runs against: the same steps run in Lambda, locally and in tests. */
+import type { LockHolders } from '../core/lock-holder.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   readonly checkpoint: (name: CheckpointName) => Promise<void>;
   /** Where run metrics go (CloudWatch embedded metrics in Lambda). */
   readonly metrics?: MetricsSink;
+  /** Tells whether the holder of a lock is gone (absent: a lock is taken over only once it expires). */
+  readonly lockHolders?: LockHolders;
   /** The files of the charts page, published under `charts/`. */
   readonly chartsFiles?: () => Promise<Map<string, Uint8Array>>;
 }

@@ -3,7 +3,8 @@ import type { DropReason } from '../core/classify.js';
 import type { DrainTotals } from './drain.js';
 import type { PipelineDeps } from './deps.js';
 import { runMetrics } from './metrics.js';
-import { releaseLock, writeRunRecord, type RunMode } from './run.js';
+import { releaseLock } from './lock.js';
+import { writeRunRecord, type RunMode } from './run.js';
 
 export interface RunReport {
   readonly runId: string;

@@ -1,11 +1,10 @@
 /**
- * The beginning and end of a run: validating what started it, the lock that lets only one
- * execution work at a time, and the records a run leaves behind.
+ * The beginning and end of a run: validating what started it and the records a run leaves
+ * behind (the lock that lets only one execution work at a time is in lock.ts).
  */
 import { z } from 'zod';
 import { dayFromDate, isoDay, parseIsoDay, type Day } from '../core/days.js';
-import { PreconditionFailedError } from '../core/object-store.js';
-import { LOCK_KEY, runKey } from './bucket-layout.js';
+import { runKey } from './bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
 
 /** How the execution was started: by the schedule, or to re-run days without the queue. */
@@ -49,71 +48,6 @@ function describeInputError(input: unknown, error: z.ZodError): string {
     .find((issue) => issue.path[0] === key);
   const where = branchIssue ? branchIssue.path.join('.') : key;
   return `execution input: ${where}: ${branchIssue?.message ?? 'invalid value'}; ${allowed}`;
-}
-
-interface LockRecord {
-  runId: string;
-  acquiredAt: string;
-  expiresAt: string;
-}
-
-export type LockResult = { acquired: true } | { acquired: false; heldBy: string; since: string };
-
-/**
- * Takes the pipeline lock with a create-if-absent write. A lock past its expiry belongs to a
- * run that died without releasing it; it is taken over with a write conditional on its ETag,
- * so two runs racing for a stale lock cannot both win.
- */
-export async function acquireLock(deps: PipelineDeps, runId: string): Promise<LockResult> {
-  const now = deps.clock();
-  const record: LockRecord = {
-    runId,
-    acquiredAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + deps.config.lockTtlSeconds * 1000).toISOString(),
-  };
-  const body = JSON.stringify(record);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await deps.bucket.put(LOCK_KEY, body, { ifNoneMatch: '*' });
-      return { acquired: true };
-    } catch (error) {
-      if (!(error instanceof PreconditionFailedError)) throw error;
-    }
-    const current = await deps.bucket.get(LOCK_KEY);
-    if (!current) continue; // released meanwhile: try again
-    const held = parseLock(current.body);
-    if (held?.runId === runId) return { acquired: true }; // a retried begin of this same run
-    if (held && new Date(held.expiresAt).getTime() > now.getTime()) {
-      return { acquired: false, heldBy: held.runId, since: held.acquiredAt };
-    }
-    deps.log.warn('taking over an expired lock', { previous: held ?? 'unreadable' });
-    try {
-      await deps.bucket.put(LOCK_KEY, body, { ifMatch: current.etag });
-      return { acquired: true };
-    } catch (error) {
-      if (!(error instanceof PreconditionFailedError)) throw error;
-    }
-  }
-  const current = await deps.bucket.get(LOCK_KEY);
-  const held = current ? parseLock(current.body) : null;
-  return { acquired: false, heldBy: held?.runId ?? 'unknown', since: held?.acquiredAt ?? 'unknown' };
-}
-
-/** Releases the lock if this run holds it; another run's lock is never touched. */
-export async function releaseLock(deps: PipelineDeps, runId: string): Promise<boolean> {
-  const current = await deps.bucket.get(LOCK_KEY);
-  if (!current || parseLock(current.body)?.runId !== runId) return false;
-  await deps.bucket.delete(LOCK_KEY);
-  return true;
-}
-
-function parseLock(body: Uint8Array): LockRecord | null {
-  try {
-    const value = JSON.parse(Buffer.from(body).toString('utf8')) as LockRecord;
-    return typeof value.runId === 'string' && typeof value.expiresAt === 'string' ? value : null;
-  } catch {
-    return null;
-  }
 }
 
 export async function writeRunRecord(deps: PipelineDeps, runId: string, name: string, value: unknown): Promise<void> {

@@ -88,6 +88,9 @@ export function statementsFor(spec: FunctionSpec, ctx: FunctionContext): Stateme
     statements.push(allow(['states:ListExecutions'], [ctx.stateMachineArn], 'ListExecutions'));
     statements.push(allow(['states:DescribeExecution'], [ctx.stateMachineExecutionsArn], 'DescribeExecutions'));
   }
+  if (spec.checksLockHolder && !spec.watchesStateMachine) {
+    statements.push(allow(['states:DescribeExecution'], [ctx.stateMachineExecutionsArn], 'CheckTheLockHolder'));
+  }
   if (spec.readsGithubToken) statements.push(allow(['secretsmanager:GetSecretValue'], [ctx.tokenSecretArn], 'ReadTheGithubToken'));
   if (spec.rotatesGithubActionsKeys) {
     statements.push(

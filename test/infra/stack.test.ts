@@ -348,11 +348,14 @@ describe('Lambda functions', () => {
       { Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: [`${bucket}/state/pending-publish.json`] },
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secret] },
     ]);
+    const states = 'arn:${data.aws_partition.partition.partition}:states:us-west-2:${data.aws_caller_identity.account.account_id}';
     expect(of('begin-run')).toEqual([
       ...logs('begin-run'),
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket] },
       { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucket}/state/lock.json`] },
       { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucket}/state/lock.json`] },
+      // Only to tell whether the execution holding the lock still runs.
+      { Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: [`${states}:execution:usage-pipeline:*`] },
     ]);
     expect(of('rotate-secrets')).toEqual([
       ...logs('rotate-secrets'),
@@ -360,11 +363,10 @@ describe('Lambda functions', () => {
       { Effect: 'Allow', Action: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:GetUser', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'], Resource: [user] },
     ]);
     const dlq = ref('aws_sqs_queue', resourcesOf(plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events-dlq')![0], 'arn');
-    const states = 'arn:${data.aws_partition.partition.partition}:states:us-west-2:${data.aws_caller_identity.account.account_id}';
     expect(of('monitor')).toEqual([
       ...logs('monitor'),
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket] },
-      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucket}/runs/*`, `${bucket}/site/data/last_updated.txt`] },
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucket}/runs/*`, `${bucket}/site/data/last_updated.txt`, `${bucket}/state/lock.json`] },
       { Effect: 'Allow', Action: ['sqs:GetQueueAttributes'], Resource: [dlq, queue].sort() },
       { Effect: 'Allow', Action: ['states:ListExecutions'], Resource: [`${states}:stateMachine:usage-pipeline`] },
       { Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: [`${states}:execution:usage-pipeline:*`] },

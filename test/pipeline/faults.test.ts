@@ -1,7 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { TransientStorageError, StorageError } from '../../functions/adapters/s3-object-store.js';
+import { thisProcessHolder } from '../../functions/adapters/lock-holders.js';
+import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
+import { LockHeldError } from '../../functions/local/run-lock.js';
+import { localStatusSources } from '../../functions/monitor/sources.js';
+import { checkStatus } from '../../functions/monitor/status.js';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import type { ObjectStore } from '../../functions/core/object-store.js';
 import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws, type PipelineQueues } from '../../functions/emulators/local-aws.js';
@@ -110,20 +118,21 @@ describeWithFixtures('fault injection: a run that crashes anywhere loses and dup
 });
 
 describeWithFixtures('one run at a time', () => {
-  it('lets one of two executions started together work, and the other exit cleanly', async () => {
+  it('makes a second run started together wait for the first, so both finish and nothing doubles', async () => {
     const home = await tempDir();
     await LocalGitPublisher.open(path.join(home, 'site'));
     const aws = await startLocalAws();
     try {
       const queues = await createPipelineQueues(aws, { visibilityTimeoutSeconds: 30 });
       await publishMessages(aws, queues.topicArn, await fixtureMessages());
+      let waited = 0;
       const reports = await Promise.all([
-        runEmbedded({ home, messaging: { aws, queues }, executionName: 'first' }),
-        runEmbedded({ home, messaging: { aws, queues }, executionName: 'second' }),
+        runEmbedded({ home, messaging: { aws, queues }, executionName: 'first', onLockWait: () => waited++ }),
+        runEmbedded({ home, messaging: { aws, queues }, executionName: 'second', onLockWait: () => waited++ }),
       ]);
-      expect(reports.map((r) => r.status).sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
-      const worked = reports.find((r) => r.status === 'SUCCEEDED');
-      expect(worked).toMatchObject({ received: 2654, kept: 2646, malformed: 3 });
+      expect(waited).toBe(1);
+      expect(reports.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      expect(reports.map((r) => r.received).sort((a, b) => a - b)).toEqual([0, 2654]);
       const daily = await fs.readFile(path.join(home, 'bucket', 'events', 'prod', '20250301'));
       expect(daily.equals(await fs.readFile(fixture('futel-2025-03', 'input', 'events', 'prod', '20250301')))).toBe(true);
       expect(await commitsOnBranch(path.join(home, 'site'))).toHaveLength(1);
@@ -132,21 +141,56 @@ describeWithFixtures('one run at a time', () => {
     }
   });
 
-  it('takes over the lock of a run that died, and leaves a live one alone', async () => {
+  it('refuses before sending anything when another run holds the lock for the whole wait, and keeps the events', async () => {
     const home = await tempDir();
-    const state = path.join(home, 'bucket', 'state');
-    await fs.mkdir(state, { recursive: true });
+    await writeLock(home, { runId: 'elsewhere', acquiredAt: '2025-03-01T00:00:00.000Z', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), holder: { kind: 'process', host: 'another-machine', pid: 1, processStart: null } });
+    const aws = await startLocalAws();
+    try {
+      const queues = await createPipelineQueues(aws, { visibilityTimeoutSeconds: 30 });
+      const refused = await runEmbedded({ home, messaging: { aws, queues }, messages: await fixtureMessages(), lockWaitSeconds: 0 }).catch((e: Error) => e);
+      expect(refused).toBeInstanceOf(LockHeldError);
+      expect((refused as Error).message).toBe(
+        'another run holds the lock: run elsewhere (process 1 on another-machine), since 2025-03-01T00:00:00.000Z; nothing was sent or changed. Run again when it has finished (usage-pipeline status shows the lock)',
+      );
+      // Nothing was sent, so nothing can be lost with this process's queue.
+      const depth = await new SqsMessageQueue({ client: new SQSClient(aws.clientConfig()), queueUrl: queues.queueUrl }).depth();
+      expect(depth).toEqual({ visible: 0, inFlight: 0 });
+      expect(JSON.parse(await fs.readFile(path.join(home, 'bucket', 'state', 'lock.json'), 'utf8')).runId).toBe('elsewhere');
+    } finally {
+      await aws.close();
+    }
+  });
+
+  it('takes over at once the lock of a run whose process is gone, and leaves a live one alone', async () => {
+    const home = await tempDir();
     await fs.mkdir(path.join(home, 'bucket', 'events', 'prod'), { recursive: true });
     await fs.writeFile(path.join(home, 'bucket', 'events', 'prod', '20250301'), '{"timestamp": "2025-03-01T00:00:00+00:00", "channel": "655", "endpoint": "655", "event": "ivr"}\n');
-    const lock = (expiresAt: string) => JSON.stringify({ runId: 'crashed-run', acquiredAt: '2025-03-01T00:00:00.000Z', expiresAt });
-    await fs.writeFile(path.join(state, 'lock.json'), lock(new Date(Date.now() + 3_600_000).toISOString()));
-    expect((await runEmbedded({ home, day: '2025-03-01' })).status).toBe('SKIPPED');
-    await fs.writeFile(path.join(state, 'lock.json'), lock('2025-03-01T01:00:00.000Z'));
-    const report = await runEmbedded({ home, day: '2025-03-01' });
+    const unexpired = new Date(Date.now() + 3_600_000).toISOString();
+    // A live holder on this machine (this very process): the lock stands.
+    await writeLock(home, { runId: 'live-run', acquiredAt: '2025-03-01T00:00:00.000Z', expiresAt: unexpired, holder: thisProcessHolder() });
+    await expect(runEmbedded({ home, day: '2025-03-01', lockWaitSeconds: 0 })).rejects.toThrow(/run live-run \(process \d+ on /);
+    const status = await checkStatus(localStatusSources(home));
+    expect(status.lock).toMatchObject({ runId: 'live-run', stale: null });
+    // A process that has exited: provably gone, though the lock has an hour to run.
+    const dead = spawnSync(process.execPath, ['-e', 'process.pid']);
+    await writeLock(home, { runId: 'crashed-run', acquiredAt: '2025-03-01T00:00:00.000Z', expiresAt: unexpired, holder: { kind: 'process', host: os.hostname(), pid: dead.pid as number, processStart: null } });
+    const stale = await checkStatus(localStatusSources(home));
+    expect(stale.lock?.stale).toBe(`its holder (process ${dead.pid} on ${os.hostname()}) is gone`);
+    expect(stale.problems).toContain(`a stale lock of run crashed-run (process ${dead.pid} on ${os.hostname()}) since 2025-03-01T00:00:00.000Z: its holder (process ${dead.pid} on ${os.hostname()}) is gone; the next run takes it over`);
+    const report = await runEmbedded({ home, day: '2025-03-01', lockWaitSeconds: 0 });
     expect(report).toMatchObject({ status: 'SUCCEEDED', daysBuilt: 1 });
     expect(await bucketKeys(path.join(home, 'bucket'), 'state')).toEqual([]);
+    // An expired lock without a holder (written before holders were recorded) is taken over too.
+    await writeLock(home, { runId: 'old-run', acquiredAt: '2025-03-01T00:00:00.000Z', expiresAt: '2025-03-01T01:00:00.000Z' });
+    expect((await runEmbedded({ home, day: '2025-03-01', lockWaitSeconds: 0 })).status).toBe('SUCCEEDED');
   });
 });
+
+async function writeLock(home: string, lock: Record<string, unknown>): Promise<void> {
+  const state = path.join(home, 'bucket', 'state');
+  await fs.mkdir(state, { recursive: true });
+  await fs.writeFile(path.join(state, 'lock.json'), JSON.stringify(lock));
+}
 
 /** The real store, except that reads of one key fail while `failure()` returns an error. */
 function failingReads(store: ObjectStore, key: string, failure: () => Error | null): ObjectStore {

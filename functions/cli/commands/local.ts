@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { dayFromDate, parseIsoDay } from '../../core/days.js';
 import { generateMessages, messagesFromEventsFile } from '../../local/generate.js';
 import { runEmbedded, type EmbeddedReport } from '../../local/embedded.js';
+import { DEFAULT_LOCK_WAIT_SECONDS } from '../../local/run-lock.js';
 import type { Log } from '../../pipeline/deps.js';
 import { DEFAULT_HOME } from '../defaults.js';
 import { UserFacingError } from '../errors.js';
@@ -16,6 +17,7 @@ interface LocalFlags {
   day?: string;
   rebuildAll?: boolean;
   limits: boolean;
+  lockWait: string;
   publish: 'git' | 'github';
   json?: boolean;
   verbose?: boolean;
@@ -31,6 +33,7 @@ export function localCommand(): Command {
     .option('--seed <n>', 'seed of the generated events (other seeds, other traffic)', '1')
     .option('--day <YYYY-MM-DD>', 're-run one day without touching the queue')
     .option('--rebuild-all', 'rebuild every day without touching the queue')
+    .option('--lock-wait <seconds>', 'how long to wait for another run that holds the lock before refusing (nothing is sent meanwhile)', String(DEFAULT_LOCK_WAIT_SECONDS))
     .option('--no-limits', "do not hold the run to production's limits (payload, history, each function's memory): for experiments only")
     .addOption(new Option('--publish <target>', 'publish with git directly, or through the GitHub API served locally').choices(['git', 'github']).default('git'))
     .option('--json', 'print the run report as one JSON object')
@@ -39,6 +42,8 @@ export function localCommand(): Command {
       const chosen = [flags.events && '--events', flags.generate && '--generate', flags.day && '--day', flags.rebuildAll && '--rebuild-all'].filter(Boolean);
       if (chosen.length > 1) throw new UserFacingError(`${chosen.join(' and ')} cannot be combined`);
       if (flags.day !== undefined) checkDay(flags.day);
+      const lockWaitSeconds = Number(flags.lockWait);
+      if (!Number.isFinite(lockWaitSeconds) || lockWaitSeconds < 0) throw new UserFacingError(`--lock-wait: ${JSON.stringify(flags.lockWait)} is not a number of seconds`);
       const messages = await readMessages(flags);
       const progress = !flags.json && !flags.verbose && process.stderr.isTTY;
       const report = await runEmbedded({
@@ -47,6 +52,8 @@ export function localCommand(): Command {
         ...(flags.day !== undefined ? { day: flags.day } : {}),
         ...(flags.rebuildAll ? { rebuildAll: true } : {}),
         limits: flags.limits,
+        lockWaitSeconds,
+        onLockWait: (holder: string) => process.stderr.write(`waiting up to ${lockWaitSeconds} s for the lock: ${holder}\n`),
         publish: flags.publish,
         ...(flags.verbose ? { log: stderrLog } : {}),
         ...(progress ? { onState: (state: string) => process.stderr.write(`\r\x1b[K${state}`) } : {}),
@@ -95,7 +102,7 @@ const stderrLog: Log = Object.fromEntries(
 ) as unknown as Log;
 
 function describe(r: EmbeddedReport): string {
-  if (r.status === 'SKIPPED') return 'another run holds the lock; this one exited without doing anything\n';
+  if (r.status === 'SKIPPED') return 'another execution took the lock; this one exited without doing anything\n';
   const dropped = Object.entries(r.dropped).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', ') || 'none';
   const lines = [
     `run ${r.runId} (${r.mode}): ${r.status === 'SUCCEEDED' ? 'succeeded' : 'FAILED'}`,
