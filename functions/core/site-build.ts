@@ -293,8 +293,8 @@ export interface MonthOptions {
    * is rebuilt from its daily object anyway.
    */
   readonly reuseDays?: ReadonlySet<Day>;
-  /** Called after each day, for progress reporting. */
-  readonly onDay?: (outcome: DayOutcome) => void;
+  /** Called after each day (progress reporting, fault injection); awaited before the next. */
+  readonly onDay?: (outcome: DayOutcome) => void | Promise<void>;
 }
 
 /**
@@ -345,7 +345,7 @@ export async function buildMonth(
       touchedPairs,
     };
     outcomes.push(outcome);
-    options.onDay?.(outcome);
+    await options.onDay?.(outcome);
   }
   await rollup.finish(changes);
   if (withSummary) await writeIfChanged(site, monthSummaryPath(month), summary.serialise(), changes);

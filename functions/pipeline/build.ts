@@ -52,6 +52,7 @@ export async function buildMonthOfRun(deps: PipelineDeps, runId: string, month: 
       layouts: deps.config.layouts,
       writeDays,
       reuseDays: new Set(days.map((d) => d.day).filter((day) => !writeDays.has(day))),
+      onDay: () => deps.checkpoint('build:after-day'),
     });
     const written = result.outcomes.filter((o) => writeDays.has(o.day));
     const rejections = written.flatMap((o) => o.rejections.map((r) => ({ day: o.day, line: r.line, reason: r.reason, text: r.text })));

@@ -40,6 +40,7 @@ export async function finalize(deps: PipelineDeps, runId: string): Promise<Final
     await addPending(deps, { written: pairPaths.map(branchDataPath), deleted: [] });
     mergeChanges(changes, await rebuildPairs(site, touchedPairs));
   }
+  await deps.checkpoint('finalize:before-site');
   if (plan.changed.length > 0 || Object.keys(plan.summaryMonths).length > 0) {
     const state = await readState(site);
     mergeChanges(changes, (await finishSite(site, { layouts: deps.config.layouts, built: plan.changed, eventNames, state })).changes);

@@ -5,6 +5,7 @@ import { dayFromDate, parseIsoDay } from '../../core/days.js';
 import { generateMessages, messagesFromEventsFile } from '../../local/generate.js';
 import { runEmbedded, type EmbeddedReport } from '../../local/embedded.js';
 import { DEFAULT_LOCK_WAIT_SECONDS } from '../../local/run-lock.js';
+import { crashPointFromEnvironment } from '../../local/crash-points.js';
 import type { Log } from '../../pipeline/deps.js';
 import { DEFAULT_HOME } from '../defaults.js';
 import { UserFacingError } from '../errors.js';
@@ -45,6 +46,7 @@ export function localCommand(): Command {
       const lockWaitSeconds = Number(flags.lockWait);
       if (!Number.isFinite(lockWaitSeconds) || lockWaitSeconds < 0) throw new UserFacingError(`--lock-wait: ${JSON.stringify(flags.lockWait)} is not a number of seconds`);
       const messages = await readMessages(flags);
+      const crashPoint = crashPointFromEnvironment();
       const progress = !flags.json && !flags.verbose && process.stderr.isTTY;
       const report = await runEmbedded({
         home: flags.home,
@@ -52,6 +54,7 @@ export function localCommand(): Command {
         ...(flags.day !== undefined ? { day: flags.day } : {}),
         ...(flags.rebuildAll ? { rebuildAll: true } : {}),
         limits: flags.limits,
+        ...(crashPoint ? { checkpoint: crashPoint } : {}),
         lockWaitSeconds,
         onLockWait: (holder: string) => process.stderr.write(`waiting up to ${lockWaitSeconds} s for the lock: ${holder}\n`),
         publish: flags.publish,
