@@ -5,8 +5,6 @@
  * deployed state machine definition runs with every Task in this process.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import { LocalGitPublisher } from '../adapters/git-publisher.js';
@@ -14,7 +12,8 @@ import { GitHubPublisher } from '../adapters/github-publisher.js';
 import { SqsMessageQueue } from '../adapters/sqs-queue.js';
 import { buildChartsFiles } from '../charts/build.js';
 import { GitHubEmulator } from '../emulators/github-server.js';
-import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
+import { prepareHome } from './home.js';
+import { createPipelineQueues, publishMessages, sendBodies, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
 import { STEPS } from '../handlers/steps.js';
 import type { StepHandler } from '../handlers/step.js';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../pipeline/config.js';
@@ -31,6 +30,8 @@ export interface EmbeddedOptions {
   readonly home: string;
   /** SNS messages to publish before the run (none for a re-run). */
   readonly messages?: readonly string[];
+  /** Recorded SQS bodies (SNS envelopes) to put on the queue unchanged before the run. */
+  readonly bodies?: readonly string[];
   /** Re-run exactly this day (`YYYY-MM-DD`) without touching the queue. */
   readonly day?: string;
   /** `git`: commit to HOME/site directly; `github`: through the GitHub API, served locally over HOME/site. */
@@ -60,14 +61,8 @@ export interface EmbeddedReport extends Omit<RunReport, 'finishedAt'> {
   readonly site: string;
 }
 
-export function homePaths(home: string) {
-  const root = path.resolve(home);
-  return { root, bucket: path.join(root, 'bucket'), site: path.join(root, 'site') };
-}
-
 export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedReport> {
-  const paths = homePaths(options.home);
-  await fs.mkdir(paths.bucket, { recursive: true });
+  const paths = await prepareHome(options.home);
   const rerun = options.day !== undefined;
   const ownAws = rerun || options.messaging ? null : await startLocalAws();
   const aws = rerun ? null : (options.messaging?.aws ?? ownAws);
@@ -90,6 +85,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       queue = new SqsMessageQueue({ client: sqs, queueUrl: queues.queueUrl });
       deadLetters = new SqsMessageQueue({ client: sqs, queueUrl: queues.deadLetterQueueUrl });
       if (options.messages && options.messages.length > 0) await publishMessages(aws, queues.topicArn, options.messages);
+      if (options.bodies && options.bodies.length > 0) await sendBodies(aws, queues.queueUrl, options.bodies);
     }
     const deps: PipelineDeps = {
       bucket: options.wrapBucket ? options.wrapBucket(new FsObjectStore(paths.bucket)) : new FsObjectStore(paths.bucket),

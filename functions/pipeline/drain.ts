@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { classifyMessage, type DropReason } from '../core/classify.js';
 import type { Day } from '../core/days.js';
+import type { ObjectStore } from '../core/object-store.js';
 import type { QueueMessage } from '../core/queue.js';
 import { rejectedKey, stagingKey } from './bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
@@ -102,7 +103,11 @@ async function stageChunk(deps: PipelineDeps, runId: string, chunk: readonly Que
       continue;
     }
     seen.add(message.id);
-    const result = classifyMessage(message.body, { productionHosts: deps.config.productionHosts });
+    const result = classifyMessage(message.body, {
+      productionHosts: deps.config.productionHosts,
+      firstDay: deps.config.firstDay,
+      receivedAt: message.sentAt && message.sentAt < receivedAt ? message.sentAt : receivedAt,
+    });
     if (result.kind === 'kept') {
       totals.kept++;
       let lines = linesByDay.get(result.day);
@@ -120,14 +125,28 @@ async function stageChunk(deps: PipelineDeps, runId: string, chunk: readonly Que
   await Promise.all(
     [...linesByDay].map(([day, lines]) => deps.bucket.put(stagingKey(day, name), `${lines.join('\n')}\n`, { ifNoneMatch: '*' })),
   );
-  await Promise.all(
-    quarantine.map(({ message, reason }) =>
-      deps.bucket.put(
-        rejectedKey(receivedAt, message.id),
-        `${JSON.stringify({ messageId: message.id, receivedAt: receivedAt.toISOString(), runId, reason, body: message.body }, null, 2)}\n`,
-      ),
-    ),
-  );
+  await Promise.all(quarantine.map(({ message, reason }) => quarantineBody(deps.bucket, { messageId: message.id, receivedAt, runId, reason, body: message.body })));
   if (quarantine.length > 0) deps.log.warn('quarantined malformed messages', { count: quarantine.length, reasons: quarantine.slice(0, 5).map((q) => q.reason) });
   return [...linesByDay.keys()];
+}
+
+/** A body kept out of the data, with why: `rejected/YYYY/MM/DD/<message id>.json`. */
+export interface QuarantinedBody {
+  readonly messageId: string;
+  readonly receivedAt: Date;
+  readonly reason: string;
+  readonly body: string;
+  /** The run that drained it. */
+  readonly runId?: string;
+  /** Where it came from when it never reached the queue (`events file x.ndjson, line 3`). */
+  readonly source?: string;
+}
+
+/** Writes the quarantine record; the same body quarantined twice on a day is one record. */
+export async function quarantineBody(bucket: ObjectStore, record: QuarantinedBody): Promise<string> {
+  const key = rejectedKey(record.receivedAt, record.messageId);
+  const { messageId, receivedAt, runId, source, reason, body } = record;
+  const value = { messageId, receivedAt: receivedAt.toISOString(), ...(runId !== undefined ? { runId } : {}), ...(source !== undefined ? { source } : {}), reason, body };
+  await bucket.put(key, `${JSON.stringify(value, null, 2)}\n`);
+  return key;
 }
