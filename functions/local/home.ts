@@ -32,36 +32,56 @@ export function homePaths(home: string): HomePaths {
  */
 export async function prepareHome(home: string): Promise<HomePaths> {
   const paths = homePaths(home);
-  await ensureDirectory(paths.root, `--home ${paths.root}`);
-  await ensureDirectory(paths.bucket, `HOME/bucket ${paths.bucket}`);
-  await ensureDirectory(paths.site, `HOME/site ${paths.site}`);
-  const gitDir = await gitDirOf(paths.site);
-  if (gitDir === null) {
-    const entries = await fs.readdir(paths.site);
-    if (entries.length > 0) {
-      throw new HomeError(`HOME/site ${paths.site} is not a git repository and not empty (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}): move it away or choose another --home`);
-    }
-  } else if (gitDir !== paths.site) {
-    await checkWritable(gitDir, `the git directory of HOME/site, ${gitDir},`);
+  // Everything is checked before anything is created: a refused home is left as it was.
+  const missing: string[] = [];
+  for (const [directory, what] of [
+    [paths.root, `--home ${paths.root}`],
+    [paths.bucket, `HOME/bucket ${paths.bucket}`],
+    [paths.site, `HOME/site ${paths.site}`],
+  ] as const) {
+    if (!(await checkDirectory(directory, what))) missing.push(directory);
+  }
+  if (missing.includes(paths.root)) await checkCreatable(paths.root, `--home ${paths.root}`);
+  else if (!missing.includes(paths.site)) await checkRepository(paths.site);
+  for (const directory of missing) {
+    await fs.mkdir(directory, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      throw new HomeError(`${directory} cannot be created: ${describeFsError(error)}`);
+    });
   }
   return paths;
 }
 
-/** The directory exists (created if missing) and can be written. */
-async function ensureDirectory(directory: string, what: string): Promise<void> {
+/** True when the directory exists and can be written; false when it is missing. */
+async function checkDirectory(directory: string, what: string): Promise<boolean> {
   const stat = await fs.stat(directory).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
     throw new HomeError(`${what} cannot be used: ${describeFsError(error)}`);
   });
-  if (stat && !stat.isDirectory()) throw new HomeError(`${what} is a file, not a directory`);
-  if (stat) return checkWritable(directory, what);
+  if (!stat) return false;
+  if (!stat.isDirectory()) throw new HomeError(`${what} is a file, not a directory`);
+  await checkWritable(directory, what);
+  return true;
+}
+
+/** A missing directory can be made: its nearest existing parent is a writable directory. */
+async function checkCreatable(directory: string, what: string): Promise<void> {
   // mkdir -p reports a read-only parent as ENOENT on some Node versions: name the real cause.
   const parent = await nearestExisting(path.dirname(directory));
   if (!(await fs.stat(parent)).isDirectory()) throw new HomeError(`${what} cannot be created: ${parent} is a file, not a directory`);
   await checkWritable(parent, `${what} cannot be created:`, true);
-  await fs.mkdir(directory, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new HomeError(`${what} cannot be created: ${describeFsError(error)}`);
-  });
+}
+
+/** HOME/site is empty (a repository is made there) or a git repository whose git directory can be written. */
+async function checkRepository(site: string): Promise<void> {
+  const gitDir = await gitDirOf(site);
+  if (gitDir === null) {
+    const entries = await fs.readdir(site);
+    if (entries.length > 0) {
+      throw new HomeError(`HOME/site ${site} is not a git repository and not empty (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}): move it away or choose another --home`);
+    }
+  } else if (gitDir !== site) {
+    await checkWritable(gitDir, `the git directory of HOME/site, ${gitDir},`);
+  }
 }
 
 async function checkWritable(directory: string, what: string, named = false): Promise<void> {
