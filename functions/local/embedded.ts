@@ -20,6 +20,7 @@ import { DEFAULT_CONFIG, type PipelineConfig } from '../pipeline/config.js';
 import { noCheckpoints, silentLog, type CheckpointName, type Log, type PipelineDeps } from '../pipeline/deps.js';
 import type { RunReport } from '../pipeline/report.js';
 import { readRunRecord } from '../pipeline/run.js';
+import { drainedTotals } from '../pipeline/drain.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
@@ -120,7 +121,10 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       return { ...rest, ...base, status: 'SUCCEEDED' };
     }
     const failure = await readRunRecord<{ error: string; cause: unknown }>(deps, executionName, 'failure.json').catch(() => null);
-    return { ...emptyReport(executionName), ...base, status: 'FAILED', failure: failure ?? { error: result.error, cause: result.cause } };
+    const drained = await drainedTotals(deps, executionName);
+    const counts = drained ? { received: drained.received, kept: drained.kept, dropped: drained.dropped, malformed: drained.malformed } : {};
+    const unrecorded = { error: result.error, cause: `the run failed, and its failure record (runs/${executionName}/failure.json in ${paths.bucket}) could not be written` };
+    return { ...emptyReport(executionName), ...counts, ...base, status: 'FAILED', failure: failure ?? unrecorded };
   } finally {
     await github?.close();
     await ownAws?.close();

@@ -15,6 +15,8 @@ export interface LastRun {
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: string;
+  /** What is wrong with the run's own record (corrupt, unreadable), naming it. */
+  readonly problem?: string;
 }
 
 /** Where each fact comes from; a source that cannot say is left out. */
@@ -70,6 +72,7 @@ export async function checkStatus(sources: StatusSources, options: { now?: Date;
   if (lastRun && ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(lastRun.status)) {
     problems.push(`the last run (${lastRun.runId}) ${lastRun.status.toLowerCase().replace('_', ' ')}${lastRun.error ? `: ${lastRun.error}` : ''}`);
   }
+  if (lastRun?.problem) problems.push(lastRun.problem);
   return {
     checkedAt: now.toISOString(),
     lastUpdated,

@@ -14,6 +14,7 @@ import type { ObjectStore } from '../core/object-store.js';
 import type { QueueMessage } from '../core/queue.js';
 import { rejectedKey, stagingKey } from './bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
+import { readRunRecord, writeRunRecord } from './run.js';
 
 export interface DrainTotals {
   received: number;
@@ -43,6 +44,14 @@ export interface DrainOutput {
 
 /** ReceiveMessage calls in flight at once. */
 const RECEIVES_IN_FLIGHT = 4;
+
+/** `runs/<id>/drain.json`: the run's drain totals, as of its last drain invocation. */
+const DRAIN_RECORD = 'drain.json';
+
+/** The totals the run's drain recorded, or null when it drained nothing (or never got that far). */
+export async function drainedTotals(deps: PipelineDeps, runId: string): Promise<DrainTotals | null> {
+  return readRunRecord<DrainTotals>(deps, runId, DRAIN_RECORD).catch(() => null);
+}
 
 export function emptyTotals(): DrainTotals {
   return { received: 0, kept: 0, dropped: { hostname: 0, channel: 0, event: 0 }, malformed: 0, duplicates: 0, deleteFailures: 0 };
@@ -86,6 +95,8 @@ export async function drain(deps: PipelineDeps, input: DrainInput, remainingMs: 
     await deps.checkpoint('drain:after-delete');
   }
   const output = { more: !queueEmpty, iteration: (input.iteration ?? 0) + 1, totals, days: [...stagedDays].sort() };
+  // What the run has taken from the queue so far: a run that fails later still reports it.
+  await writeRunRecord(deps, input.runId, DRAIN_RECORD, totals);
   deps.log.info('drained', { ...output, receivedHere: takenHere });
   return output;
 }
