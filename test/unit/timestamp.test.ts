@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkTimestamp } from '../../functions/core/timestamp.js';
+import { seededRandom } from '../../functions/core/random.js';
+import { checkTimestamp, timestampProblem } from '../../functions/core/timestamp.js';
 
 describe('checkTimestamp', () => {
   it.each([
@@ -46,5 +47,21 @@ describe('checkTimestamp', () => {
   it('keeps a long value short in its reason', () => {
     const result = checkTimestamp(`2025-03-01T00:00:00Z${'x'.repeat(1000)}`);
     expect(!result.ok && result.reason.length).toBeLessThan(140);
+  });
+
+  it('timestampProblem (the build\'s fast check) agrees with the full parse on every value', () => {
+    const rand = seededRandom(7);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
+    const two = (max: number) => String(Math.floor(rand() * (max + 1))).padStart(2, '0');
+    let valid = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const year = pick(['0000', '0001', '1900', '2000', '2023', '2024', '2025', '2100', '9999']);
+      let text = `${year}-${two(13)}-${two(32)}T${two(25)}:${two(61)}:${two(61)}${pick(['', '.5', '.540', ',612', '.421374', '.123456789', '.1234567890', '.'])}${pick(['', 'Z', '+00:00', '-08:00', '+05:30', '+14:00', '+14:01', '-15:00', '+1:00', 'z', ' ', '\n'])}`;
+      if (rand() < 0.1) text = text.slice(0, Math.floor(rand() * text.length));
+      const full = checkTimestamp(text);
+      expect({ text, problem: timestampProblem(text) }).toEqual({ text, problem: full.ok ? null : full.reason });
+      if (full.ok) valid++;
+    }
+    expect(valid).toBeGreaterThan(100);
   });
 });
