@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { runCli } from '../support/cli.js';
-import { runCliWithReadOnly } from '../support/read-only.js';
+import { runCliWithReadOnly, runCliWithUnwritable } from '../support/read-only.js';
 import { listFiles, tempDir } from '../support/temp.js';
 
 const LINE = '{"timestamp": "2025-03-01T10:00:00+00:00", "channel": "PJSIP/655-0001", "endpoint": "655", "event": "ivr"}\n';
@@ -71,6 +71,22 @@ describe('usage-pipeline build --out: refuses a directory it must not write into
     await fs.mkdir(out);
     const result = await runCliWithReadOnly(out, ['build', '--input', input, '--out', out]);
     expectOneLine(result, /^usage-pipeline: --out .*data is not writable: .*data: (read-only file system \(EROFS\)|permission denied \(EACCES\))\n$/);
+  });
+});
+
+describe('usage-pipeline build: a write that fails midway', () => {
+  it('is one line naming the path and the cause, never a stack trace', async () => {
+    const { root, input } = await bucket();
+    const out = path.join(root, 'data');
+    expect((await runCli(['build', '--input', input, '--out', out])).code).toBe(0);
+    const month = path.join(out, 'date', '2025', '03');
+    const result = await runCliWithUnwritable(month, ['build', '--input', input, '--out', out, '--force', '--layouts', 'date']);
+    // The day's shard is unchanged and not rewritten; a new day's shard cannot be written.
+    expect(result.code).toBe(0);
+    await fs.writeFile(path.join(input, 'events', 'prod', '20250302'), LINE.replace('2025-03-01', '2025-03-02'));
+    const failed = await runCliWithUnwritable(month, ['build', '--input', input, '--out', out]);
+    expectOneLine(failed, /^usage-pipeline: cannot (rename|link|open) .*: (operation not permitted \(EPERM\)|permission denied \(EACCES\))\n$/);
+    expect(failed.stderr).toContain(out);
   });
 });
 

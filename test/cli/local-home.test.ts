@@ -81,3 +81,13 @@ describe('local refuses a home it cannot use', () => {
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
+
+describe('serve refuses a home with nothing to serve', () => {
+  it('names the missing site, or the file given as home, in one line', async () => {
+    const root = await tempDir();
+    await fs.writeFile(path.join(root, 'file'), 'x');
+    expectOneLine(await runCli(['serve', '--home', path.join(root, 'none'), '--port', '0']), /^usage-pipeline: HOME\/site .*none\/site does not exist: nothing is published there yet/);
+    expectOneLine(await runCli(['serve', '--home', path.join(root, 'file'), '--port', '0']), /^usage-pipeline: --home .*file is a file, not a directory\n$/);
+  });
+});
+

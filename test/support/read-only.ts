@@ -4,6 +4,9 @@
  * read-only bind mount of itself (writes fail with EROFS, as on a read-only disk); as any other
  * user, the directory's write permission is taken away (EACCES). Either way the kernel refuses
  * the write; a probe proves it before the command runs, so a test can never pass by accident.
+ *
+ * A directory inside a tree the command otherwise writes (so that the failure comes midway, not
+ * at a check up front) is made immutable instead (`chattr +i`, EPERM, even for root).
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -41,5 +44,23 @@ export async function runCliWithReadOnly(directory: string, args: readonly strin
     return await runCli(args, { ...options, wrapper: [...wrapper, ...(options.wrapper ?? [])] });
   } finally {
     await restore();
+  }
+}
+
+/** Runs the real CLI with `directory` immutable (root) or without write permission (others). */
+export async function runCliWithUnwritable(directory: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const root = process.getuid?.() === 0;
+  const { mode } = await fs.stat(directory);
+  const lock = root ? () => run('chattr', ['+i', directory]) : () => fs.chmod(directory, mode & ~0o222).then(() => ({ code: 0, stderr: '' }));
+  const unlock = root ? () => run('chattr', ['-i', directory]) : () => fs.chmod(directory, mode).then(() => ({ code: 0, stderr: '' }));
+  const locked = await lock();
+  try {
+    const probeFile = path.join(directory, 'write-probe');
+    const written = await fs.writeFile(probeFile, '').then(() => true, () => false);
+    if (locked.code !== 0 || written) throw new Error(`cannot make ${directory} unwritable on this machine (${locked.stderr.trim() || 'the probe was written'})`);
+    return await runCli(args, options);
+  } finally {
+    await unlock();
+    await fs.rm(path.join(directory, 'write-probe'), { force: true });
   }
 }
