@@ -339,7 +339,7 @@ describe('Lambda functions', () => {
 
     expect(of('drain')).toEqual([
       ...logs('drain'),
-      { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucket}/rejected/*`, `${bucket}/staging/*`] },
+      { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucket}/rejected/*`, `${bucket}/runs/*`, `${bucket}/staging/*`] },
       { Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], Resource: [queue] },
     ]);
     expect(of('publish')).toEqual([
