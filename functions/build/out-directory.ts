@@ -24,9 +24,9 @@ export async function outDirectoryProblem(out: string, input: string, dailyObjec
   if (path.parse(real).root === real) return `${shown} is the root of the file system`;
   if (real === realInput) return `${shown} is the --input directory`;
   if (contains(real, realInput)) return `${shown} holds the --input directory ${input}`;
-  if (contains(path.join(realInput, dailyObjectPrefix), real) || real === path.join(realInput, dailyObjectPrefix)) {
-    return `${shown} is inside the daily objects of --input (${dailyObjectPrefix})`;
-  }
+  const dailyObjects = path.join(realInput, dailyObjectPrefix);
+  if (contains(dailyObjects, real) || real === dailyObjects) return `${shown} is inside the daily objects of --input (${dailyObjectPrefix})`;
+  if (contains(real, dailyObjects)) return `${shown} holds the daily objects of --input (${dailyObjectPrefix})`;
   const home = await fs.realpath(os.homedir()).catch(() => null);
   if (home !== null && (real === home || contains(real, home))) return `${shown} ${real === home ? 'is' : 'holds'} the home directory ${home}`;
   if (!(await fs.stat(existing)).isDirectory()) return existing === real ? `${shown} is not a directory` : `${shown}: ${existing} is not a directory`;

@@ -38,6 +38,7 @@ describe('usage-pipeline build --out: refuses a directory it must not write into
       return link;
     }, /is the --input directory\n$/],
     ['a directory inside the daily objects', async (input: string) => path.join(input, 'events', 'prod', 'data'), /is inside the daily objects of --input \(events\/prod\/\)\n$/],
+    ['the directory that holds the daily objects', async (input: string) => path.join(input, 'events'), /--out .*bucket\/events holds the daily objects of --input \(events\/prod\/\)\n$/],
     ['a directory that is not empty and holds no previous build', async (input: string) => {
       const other = path.join(path.dirname(input), 'project');
       await fs.mkdir(other);
