@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PRODUCTION_HOSTS } from '../functions/core/classify.js';
+import { isoDay, parseIsoDay } from '../functions/core/days.js';
 import { DEFAULT_LAYOUTS, LAYOUTS } from '../functions/core/site-build.js';
 import { DEFAULT_CONFIG as PIPELINE_DEFAULTS } from '../functions/pipeline/config.js';
 import { FUNCTION_NAMES, type FunctionName } from './functions.js';
@@ -58,6 +59,8 @@ export const InfraConfigSchema = z
     /** Subscribed (by e-mail) to the alarm topic; AWS sends a confirmation message first. */
     alarmEmail: z.email('an e-mail address').optional(),
     productionHosts: z.array(z.string().regex(HOSTNAME, 'a host name')).min(1, 'at least one production host'),
+    /** Events dated before this day (YYYY-MM-DD) are quarantined, not kept; `none` for no limit. */
+    firstDay: z.string().refine((text) => text === 'none' || parseIsoDay(text) !== null, 'a real date as YYYY-MM-DD, or none'),
     layouts: z
       .array(z.enum(LAYOUTS))
       .min(1)
@@ -148,6 +151,7 @@ export const DEFAULT_INFRA_CONFIG: InfraConfig = {
   bucketName: 'logpublish',
   queueName: 'usage-pipeline-events',
   productionHosts: [...DEFAULT_PRODUCTION_HOSTS],
+  firstDay: PIPELINE_DEFAULTS.firstDay === null ? 'none' : isoDay(PIPELINE_DEFAULTS.firstDay),
   layouts: [...DEFAULT_LAYOUTS],
   github: { repository: 'futel/usage', branch: 'gh-pages' },
   schedule: 'rate(4 hours)',
@@ -185,6 +189,7 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, { path: readonly str
   USAGE_PIPELINE_KMS_KEY_ARN: { path: ['kmsKeyArn'], parse: 'string' },
   USAGE_PIPELINE_ALARM_EMAIL: { path: ['alarmEmail'], parse: 'string' },
   USAGE_PIPELINE_PRODUCTION_HOSTS: { path: ['productionHosts'], parse: 'list' },
+  USAGE_PIPELINE_FIRST_DAY: { path: ['firstDay'], parse: 'string' },
   USAGE_PIPELINE_LAYOUTS: { path: ['layouts'], parse: 'list' },
   USAGE_PIPELINE_GITHUB_REPOSITORY: { path: ['github', 'repository'], parse: 'string' },
   USAGE_PIPELINE_GITHUB_BRANCH: { path: ['github', 'branch'], parse: 'string' },

@@ -93,7 +93,8 @@ const STEP_SPECS: Readonly<Record<PipelineStep, Omit<FunctionSpec, 'name' | 'kin
     timeoutSeconds: 300,
     // One drain at a time: the lock already serialises runs; this also bounds a runaway loop.
     reservedConcurrency: 1,
-    bucket: { write: [all(STAGING_PREFIX), all(REJECTED_PREFIX)] },
+    // runs/<id>/drain.json: what the run took from the queue, which a failed run still reports.
+    bucket: { write: [all(STAGING_PREFIX), all(REJECTED_PREFIX), all(RUNS_PREFIX)] },
     consumesQueue: true,
   },
   'list-staged': {
@@ -166,7 +167,7 @@ const STEP_SPECS: Readonly<Record<PipelineStep, Omit<FunctionSpec, 'name' | 'kin
     description: 'Records how a run failed and releases the lock',
     memoryMb: 256,
     timeoutSeconds: 60,
-    bucket: { read: [LOCK_KEY], write: [all(RUNS_PREFIX)], delete: [LOCK_KEY] },
+    bucket: { read: [LOCK_KEY, all(RUNS_PREFIX)], write: [all(RUNS_PREFIX)], delete: [LOCK_KEY] },
   },
 };
 

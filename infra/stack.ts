@@ -47,6 +47,7 @@ export function sizingOf(spec: FunctionSpec, config: InfraConfig): FunctionSizin
 export function pipelineSettings(config: InfraConfig): Record<string, string> {
   return {
     PRODUCTION_HOSTS: config.productionHosts.join(','),
+    FIRST_DAY: config.firstDay,
     LAYOUTS: config.layouts.join(','),
     DRAIN_MAX_MESSAGES: String(config.drain.maxMessages),
     DRAIN_FLUSH_MESSAGES: String(config.drain.flushMessages),

@@ -155,6 +155,14 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Removes the store's temp files and locks. Only when no write is in flight: at the end of a
+   * build into a published directory, where nothing but the objects may remain.
+   */
+  async removeInternalFiles(): Promise<void> {
+    await fs.rm(path.join(this.location, INTERNAL_DIR), { recursive: true, force: true });
+  }
+
   private tempPath(): string {
     const directory = path.join(this.location, INTERNAL_DIR, 'tmp');
     mkdirSync(directory, { recursive: true });

@@ -87,7 +87,7 @@ export class SqsMessageQueue implements MessageQueue {
             QueueUrl: this.queueUrl,
             MaxNumberOfMessages: max,
             WaitTimeSeconds: waitSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
           }),
         ),
       );
@@ -103,11 +103,13 @@ export class SqsMessageQueue implements MessageQueue {
         });
       }
       const receiveCount = Number(message.Attributes?.ApproximateReceiveCount);
+      const sentAt = Number(message.Attributes?.SentTimestamp);
       return {
         id: message.MessageId,
         receiptHandle: message.ReceiptHandle,
         body: message.Body ?? '',
         ...(Number.isFinite(receiveCount) && receiveCount > 0 ? { receiveCount } : {}),
+        ...(Number.isFinite(sentAt) && sentAt > 0 ? { sentAt: new Date(sentAt) } : {}),
       };
     });
   }

@@ -24,6 +24,7 @@ import {
   type SourceDay,
 } from '../core/site-build.js';
 import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX } from '../core/site-paths.js';
+import { outDirectoryProblem } from './out-directory.js';
 import { runMonthTask, type DayReport, type MonthTask, type MonthTaskResult } from './month-task.js';
 
 export interface BuildOptions {
@@ -83,10 +84,20 @@ const POOL_THRESHOLD_DAYS = 60;
 
 export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
   const started = process.hrtime.bigint();
+  await checkDirectory(path.resolve(options.input), 'input');
+  const outProblem = await outDirectoryProblem(options.out, path.resolve(options.input), DAILY_OBJECT_PREFIX);
+  if (outProblem) throw new BuildInputError(outProblem);
+  try {
+    return await buildInto(options, started);
+  } finally {
+    // --out is a published tree: the store's temp files and locks must not stay in it.
+    await new FsObjectStore(options.out).removeInternalFiles();
+  }
+}
+
+async function buildInto(options: BuildOptions, started: bigint): Promise<BuildSummary> {
   const inputRoot = path.resolve(options.input);
   const outRoot = path.resolve(options.out);
-  await checkDirectory(inputRoot, 'input');
-  await checkOutDirectory(outRoot);
 
   const source = new FsObjectStore(inputRoot);
   const site = new FsObjectStore(outRoot);
@@ -273,9 +284,4 @@ async function checkDirectory(directory: string, what: string): Promise<void> {
   await fs.access(directory, fsConstants.R_OK | fsConstants.X_OK).catch((error: NodeJS.ErrnoException) => {
     throw new BuildInputError(`cannot read ${what} directory ${directory}: ${error.code}`);
   });
-}
-
-async function checkOutDirectory(directory: string): Promise<void> {
-  const stat = await fs.stat(directory).catch(() => null);
-  if (stat && !stat.isDirectory()) throw new BuildInputError(`--out ${directory} is not a directory`);
 }

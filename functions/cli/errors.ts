@@ -13,6 +13,7 @@ export class UserFacingError extends Error {
 
 const USER_FACING_NAMES = new Set([
   'UserFacingError',
+  'HomeError',
   'BuildInputError',
   'StateFileError',
   'EventListError',

@@ -1,5 +1,6 @@
 /** The `usage-pipeline` command line. */
 import { Command, CommanderError } from 'commander';
+import { environmentalFsFailure } from '../support/fs-errors.js';
 import { isUserFacing } from './errors.js';
 
 /**
@@ -42,6 +43,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (isUserFacing(error)) {
       process.stderr.write(`usage-pipeline: ${error.message}\n`);
       return (error as { exitCode?: number }).exitCode ?? 1;
+    }
+    // A read-only or full disk is the machine's state, not a bug: the path and the cause.
+    const environmental = environmentalFsFailure(error);
+    if (environmental) {
+      process.stderr.write(`usage-pipeline: ${environmental}\n`);
+      return 1;
     }
     process.stderr.write(`usage-pipeline: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 70;

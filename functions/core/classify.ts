@@ -3,8 +3,9 @@
  * is kept as a terse event for a day, dropped for a counted reason, or malformed. Nothing here
  * throws on bad input: a malformed body is data to quarantine, never a reason to stop a batch.
  */
-import { dayOfTimestamp, type Day } from './days.js';
+import { dayOfTimestamp, isoDay, type Day } from './days.js';
 import { pyDumps, type PyObject } from './python-json.js';
+import { checkTimestamp } from './timestamp.js';
 
 export const DEFAULT_PRODUCTION_HOSTS: readonly string[] = [
   'futel-prod.phu73l.net',
@@ -31,7 +32,17 @@ export type Classification =
 
 export interface ClassifierOptions {
   readonly productionHosts?: readonly string[];
+  /** Events dated before this day are quarantined (a device whose clock was reset, say). */
+  readonly firstDay?: Day | null;
+  /**
+   * When the queue received the body (SQS's sent time, else the drain's clock): the latest its
+   * receipt can be. The receipt is the envelope's `Timestamp` (SNS's own), never later than this.
+   */
+  readonly receivedAt?: Date;
 }
+
+/** How far an event's time may run ahead of its receipt (clocks drift, zones are missing). */
+export const MAX_AHEAD_OF_RECEIPT_MS = 24 * 3600 * 1000;
 
 type Json = Record<string, unknown>;
 
@@ -94,11 +105,25 @@ export function classifyMessage(body: string, options: ClassifierOptions = {}): 
   const timestamp = ownTimestamp ?? optionalString(envelope, 'Timestamp', 'envelope');
   if (isError(timestamp)) return malformed(timestamp.error);
   if (timestamp === undefined) return malformed('no timestamp in Message or envelope');
-  const day = dayOfTimestamp(timestamp);
-  if (day === null) return malformed(`timestamp ${JSON.stringify(timestamp.slice(0, 40))} has no YYYY-MM-DD date part`);
+  const checked = checkTimestamp(timestamp);
+  if (!checked.ok) return malformed(checked.reason);
+  const day = dayOfTimestamp(timestamp) as Day;
+  const firstDay = options.firstDay ?? null;
+  if (firstDay !== null && day < firstDay) return malformed(`timestamp ${JSON.stringify(timestamp)} is before the first day, ${isoDay(firstDay)}`);
+  const receipt = receiptOf(envelope, options.receivedAt);
+  if (receipt !== null && checked.epochMs > receipt + MAX_AHEAD_OF_RECEIPT_MS) {
+    return malformed(`timestamp ${JSON.stringify(timestamp)} is more than a day after the message was received (${new Date(receipt).toISOString()})`);
+  }
 
   const terse: TerseEvent = { timestamp, channel, endpoint: endpointValue ?? channel, event: name };
   return { kind: 'kept', day, line: terseLine(terse), event: terse };
+}
+
+/** When SNS received the message: its envelope's `Timestamp`, capped by when the queue had it. */
+function receiptOf(envelope: Json, queuedAt: Date | undefined): number | null {
+  const stamped = typeof envelope.Timestamp === 'string' ? checkTimestamp(envelope.Timestamp) : null;
+  const times = [stamped?.ok ? stamped.epochMs : null, queuedAt?.getTime() ?? null].filter((t): t is number => t !== null && Number.isFinite(t));
+  return times.length > 0 ? Math.min(...times) : null;
 }
 
 /** The daily-object line for a kept event, keys in the drainer's order. */

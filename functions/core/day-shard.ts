@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { normaliseLine, type ShardEntry } from './normalise.js';
 import { compareCodePoints, hasSurrogates } from './python-json.js';
+import { timestampProblem } from './timestamp.js';
 
 /** A line of a daily object that cannot become an event, with its 1-based line number. */
 export interface Rejection {
@@ -54,8 +55,10 @@ export function buildDayShard(content: string | Uint8Array): DayShard {
     }
     nonBlank++;
     const result = normaliseLine(line);
-    if (!result.ok) {
-      rejections.push({ line: i + 1, reason: result.reason, text: line.slice(0, REJECTED_TEXT_LIMIT) });
+    // A timestamp that is not a real time would be published as a day, a month, a summary's end.
+    const problem = result.ok ? timestampProblem(result.entry.timestamp) : result.reason;
+    if (!result.ok || problem !== null) {
+      rejections.push({ line: i + 1, reason: problem ?? '', text: line.slice(0, REJECTED_TEXT_LIMIT) });
       continue;
     }
     const { entry } = result;

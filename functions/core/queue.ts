@@ -8,6 +8,8 @@ export interface QueueMessage {
   readonly body: string;
   /** How many times the queue has delivered it, when the queue says. */
   readonly receiveCount?: number;
+  /** When the queue received it (SQS `SentTimestamp`), when the queue says. */
+  readonly sentAt?: Date;
 }
 
 export interface DeleteFailure {

@@ -7,7 +7,8 @@
  *   const aws = await startLocalAws();
  *   const sqs = new SQSClient(aws.clientConfig());
  *   const queues = await createPipelineQueues(aws);
- *   await publishMessages(aws, queues.topicArn, ['{"timestamp": …}']);
+ *   await publishMessages(aws, queues.topicArn, ['{"timestamp": …}']);   // through the topic
+ *   await sendBodies(aws, queues.queueUrl, ['{"Type": "Notification", …}']); // recorded SQS bodies
  *   await aws.close();
  *
  * fauxqs 2.4.1 declares Node >= 22.5: its entry module imports `node:sqlite` (for optional
@@ -18,7 +19,7 @@
 import { isBuiltin, register } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describeAwsError } from '../adapters/aws-error.js';
 
 export interface LocalAwsCredentials {
@@ -145,12 +146,68 @@ export async function createPipelineQueues(aws: LocalAws, options: PipelineQueue
   }
 }
 
+/**
+ * SNS's limit on a message and SQS's on a body (LIMITS.md), which is also the limit on the sum
+ * of a batch's entries.
+ */
+export const MESSAGE_LIMIT_BYTES = 262_144;
+/** Entries of one PublishBatch or SendMessageBatch call. */
+const BATCH_ENTRIES = 10;
+
+/** Consecutive groups of at most `maxEntries` items whose sizes add up to at most `maxBytes`. */
+function batchesOf(items: readonly string[], maxEntries: number, maxBytes = MESSAGE_LIMIT_BYTES): Array<{ start: number; items: string[] }> {
+  const batches: Array<{ start: number; items: string[] }> = [];
+  let current: { start: number; items: string[] } | null = null;
+  let bytes = 0;
+  items.forEach((item, index) => {
+    const size = Buffer.byteLength(item, 'utf8');
+    if (size > maxBytes) throw new RangeError(`message ${index} is ${size} bytes, over the ${maxBytes}-byte limit`);
+    if (!current || current.items.length === maxEntries || bytes + size > maxBytes) {
+      current = { start: index, items: [] };
+      batches.push(current);
+      bytes = 0;
+    }
+    current.items.push(item);
+    bytes += size;
+  });
+  return batches;
+}
+
+/**
+ * Puts recorded SQS bodies (SNS envelopes as the queue received them) straight onto the queue,
+ * unchanged: a replay keeps each envelope's `MessageId` and `Timestamp`. 10 per call, within
+ * the batch size limit. Throws if any entry is refused.
+ */
+export async function sendBodies(aws: LocalAws, queueUrl: string, bodies: readonly string[]): Promise<{ sent: number; requests: number }> {
+  const sqs = new SQSClient(aws.clientConfig());
+  let sent = 0;
+  let requests = 0;
+  try {
+    for (const batch of batchesOf(bodies, BATCH_ENTRIES)) {
+      requests += 1;
+      const output = await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.items.map((body, index) => ({ Id: `m${index}`, MessageBody: body })) }),
+      );
+      const failed = output.Failed ?? [];
+      if (failed.length > 0) {
+        const detail = failed.map((entry) => `body ${batch.start + Number(entry.Id?.slice(1))}: ${entry.Code}: ${entry.Message}`).join('; ');
+        throw new Error(`SQS SendMessageBatch to ${queueUrl} refused ${failed.length} of ${batch.items.length} bodies: ${detail}`);
+      }
+      sent += batch.items.length;
+    }
+  } finally {
+    sqs.destroy();
+  }
+  return { sent, requests };
+}
+
 /** Actions a service answers when it does not implement PublishBatch. */
 const UNSUPPORTED_ACTION_CODES = new Set(['InvalidAction', 'UnknownOperation', 'UnknownOperationException', 'NotImplemented', 'UnsupportedOperation']);
 
 /**
- * Publishes the messages to the topic, 10 per `PublishBatch` call (or `batchSize`), falling back
- * to one `Publish` each where PublishBatch is not implemented. Throws if any entry is refused.
+ * Publishes the messages to the topic, 10 per `PublishBatch` call (or `batchSize`) within the
+ * batch size limit, falling back to one `Publish` each where PublishBatch is not implemented.
+ * Throws if any entry is refused.
  */
 export async function publishMessages(
   aws: LocalAws,
@@ -158,15 +215,14 @@ export async function publishMessages(
   messages: readonly string[],
   options: { batchSize?: number } = {},
 ): Promise<{ published: number; requests: number }> {
-  const batchSize = options.batchSize ?? 10;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) throw new RangeError(`batchSize must be 1 to 10, not ${batchSize}`);
+  const batchSize = options.batchSize ?? BATCH_ENTRIES;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > BATCH_ENTRIES) throw new RangeError(`batchSize must be 1 to ${BATCH_ENTRIES}, not ${batchSize}`);
   const sns = new SNSClient(aws.clientConfig());
   let published = 0;
   let requests = 0;
   let batchSupported = true;
   try {
-    for (let start = 0; start < messages.length; start += batchSize) {
-      const batch = messages.slice(start, start + batchSize);
+    for (const { start, items: batch } of batchesOf(messages, batchSize)) {
       if (batchSupported) {
         try {
           requests += 1;

@@ -6,10 +6,9 @@
  * Lambda's memory and timeout, under a Standard workflow's payload and history limits.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { GitHubEmulator } from '../emulators/github-server.js';
-import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
+import { prepareHome } from './home.js';
+import { createPipelineQueues, publishMessages, sendBodies, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
 import { STEPS } from '../handlers/steps.js';
 import type { StepHandler } from '../handlers/step.js';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../pipeline/config.js';
@@ -17,6 +16,7 @@ import { noCheckpoints, silentLog, type CheckpointName, type Log, type PipelineD
 import type { RunReport } from '../pipeline/report.js';
 import { releaseLock } from '../pipeline/lock.js';
 import { readRunRecord, sanitiseRunId } from '../pipeline/run.js';
+import { drainedTotals } from '../pipeline/drain.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { MessageQueue } from '../core/queue.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -34,6 +34,8 @@ export interface EmbeddedOptions {
   readonly home: string;
   /** SNS messages to publish before the run (none for a re-run). */
   readonly messages?: readonly string[];
+  /** Recorded SQS bodies (SNS envelopes) to put on the queue unchanged before the run. */
+  readonly bodies?: readonly string[];
   /** Re-run exactly this day (`YYYY-MM-DD`) without touching the queue. */
   readonly day?: string;
   /** Rebuild every day without touching the queue. */
@@ -90,14 +92,8 @@ export interface EmbeddedReport extends Omit<RunReport, 'finishedAt'> {
   readonly limits: LimitsReport;
 }
 
-export function homePaths(home: string) {
-  const root = path.resolve(home);
-  return { root, bucket: path.join(root, 'bucket'), site: path.join(root, 'site') };
-}
-
 export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedReport> {
-  const paths = homePaths(options.home);
-  await fs.mkdir(paths.bucket, { recursive: true });
+  const paths = await prepareHome(options.home);
   const rerun = options.day !== undefined || options.rebuildAll === true;
   const ownAws = rerun || options.messaging ? null : await startLocalAws();
   const aws = rerun ? null : (options.messaging?.aws ?? ownAws);
@@ -124,6 +120,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     // The events live only in this process's queue: hold the lock before sending any.
     await holdLock(local.deps, sanitiseRunId(executionName), options);
     if (aws && queues && options.messages && options.messages.length > 0) await publishMessages(aws, queues.topicArn, options.messages);
+    if (aws && queues && options.bodies && options.bodies.length > 0) await sendBodies(aws, queues.queueUrl, options.bodies);
     const enforced = options.limits ?? true;
     const functionName = (step: PipelineStep) => `usage-pipeline-${step}`;
     const executor: StepExecutor =
@@ -154,7 +151,10 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     // AWS, where the execution's own history says why): record it, and free the lock, here.
     if (result.terminal) await handlersOver(local.deps)['record-failure']({ runId: executionName, error: { Error: result.error, Cause: result.cause } }, {} as never);
     const failure = await readRunRecord<{ error: string; cause: unknown }>(local.deps, executionName, 'failure.json').catch(() => null);
-    return { ...emptyReport(executionName), ...base, status: 'FAILED', failure: failure ?? { error: result.error, cause: result.cause } };
+    const drained = await drainedTotals(local.deps, executionName);
+    const counts = drained ? { received: drained.received, kept: drained.kept, dropped: drained.dropped, malformed: drained.malformed } : {};
+    const unrecorded = { error: result.error, cause: `the run failed, and its failure record (runs/${executionName}/failure.json in ${paths.bucket}) could not be written` };
+    return { ...emptyReport(executionName), ...counts, ...base, status: 'FAILED', failure: failure ?? unrecorded };
   } finally {
     // Released by the run's last step; this frees it only if the run never got that far.
     if (local) await releaseLock(local.deps, sanitiseRunId(executionName)).catch(() => undefined);

@@ -61,9 +61,9 @@ export function generateMessages(options: GenerateOptions): string[] {
 }
 
 /**
- * Lines of an events file: SQS bodies (SNS envelopes, as in the fixtures and as `backfill --out`
- * writes them) give their `Message`; any other line is sent as it is, so a broken body stays
- * broken and is quarantined downstream.
+ * The messages of an events file as their publisher sent them: an SNS envelope gives its
+ * `Message`, any other line is taken as it is. For publishing a recorded file through a topic
+ * again (tests); `local --events` replays the envelopes themselves (events-file.ts).
  */
 export function messagesFromEventsFile(text: string): string[] {
   const messages: string[] = [];

@@ -23,13 +23,24 @@ export async function lastRunInBucket(bucket: ObjectStore): Promise<LastRun | nu
   const latest = records.reduce((a, b) => (b.lastModified > a.lastModified ? b : a));
   const runId = latest.key.slice(RUNS_PREFIX.length).split('/')[0] as string;
   const ofRun = new Set(records.filter((r) => r.key.startsWith(`${RUNS_PREFIX}${runId}/`)).map((r) => r.key));
+  // A record that cannot be read still says how the run ended; what is wrong with it is a problem to report.
+  let problem: string | undefined;
   const read = async (name: string) => {
-    const object = await bucket.get(`${RUNS_PREFIX}${runId}/${name}`);
-    return object ? (JSON.parse(Buffer.from(object.body).toString('utf8')) as Record<string, unknown>) : null;
+    const key = `${RUNS_PREFIX}${runId}/${name}`;
+    const object = await bucket.get(key);
+    if (!object) return null;
+    try {
+      const value: unknown = JSON.parse(Buffer.from(object.body).toString('utf8'));
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+      problem = `the run record ${bucket.location}/${key} is corrupt: not a JSON object`;
+    } catch (error) {
+      problem = `the run record ${bucket.location}/${key} is corrupt: not valid JSON (${(error as Error).message})`;
+    }
+    return null;
   };
   if (ofRun.has(`${RUNS_PREFIX}${runId}/report.json`)) {
     const report = await read('report.json');
-    return { runId, status: 'SUCCEEDED', ...(typeof report?.finishedAt === 'string' ? { finishedAt: report.finishedAt } : {}) };
+    return { runId, status: 'SUCCEEDED', ...(typeof report?.finishedAt === 'string' ? { finishedAt: report.finishedAt } : {}), ...(problem ? { problem } : {}) };
   }
   if (ofRun.has(`${RUNS_PREFIX}${runId}/failure.json`)) {
     const failure = await read('failure.json');
@@ -40,6 +51,7 @@ export async function lastRunInBucket(bucket: ObjectStore): Promise<LastRun | nu
       status: 'FAILED',
       ...(typeof failure?.failedAt === 'string' ? { finishedAt: failure.failedAt } : {}),
       error: [failure?.error, message].filter(Boolean).join(': '),
+      ...(problem ? { problem } : {}),
     };
   }
   return { runId, status: 'RUNNING' };

@@ -16,6 +16,8 @@ export interface LastRun {
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: string;
+  /** What is wrong with the run's own record (corrupt, unreadable), naming it. */
+  readonly problem?: string;
 }
 
 /** Where each fact comes from; a source that cannot say is left out. */
@@ -75,6 +77,7 @@ export async function checkStatus(sources: StatusSources, options: { now?: Date;
   if (lastRun && ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(lastRun.status)) {
     problems.push(`the last run (${lastRun.runId}) ${lastRun.status.toLowerCase().replace('_', ' ')}${lastRun.error ? `: ${lastRun.error}` : ''}`);
   }
+  if (lastRun?.problem) problems.push(lastRun.problem);
   if (lock?.stale) problems.push(`a stale lock of run ${lock.runId}${lock.holder ? ` (${lock.holder})` : ''} since ${lock.since}: ${lock.stale}; the next run takes it over`);
   return {
     checkedAt: now.toISOString(),

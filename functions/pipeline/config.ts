@@ -1,6 +1,7 @@
 /** Pipeline settings, with defaults, read from the environment in Lambda. */
 import { z } from 'zod';
 import { DEFAULT_PRODUCTION_HOSTS } from '../core/classify.js';
+import { parseIsoDay, type Day } from '../core/days.js';
 import { DEFAULT_LAYOUTS, parseLayouts, type Layout } from '../core/site-build.js';
 
 export interface DrainConfig {
@@ -16,6 +17,8 @@ export interface DrainConfig {
 
 export interface PipelineConfig {
   readonly productionHosts: readonly string[];
+  /** Events dated before this day are quarantined, not kept (null: no such limit). */
+  readonly firstDay: Day | null;
   readonly layouts: readonly Layout[];
   readonly drain: DrainConfig;
   /** A lock older than this belongs to a run that died without releasing it. */
@@ -26,6 +29,8 @@ export interface PipelineConfig {
 
 export const DEFAULT_CONFIG: PipelineConfig = {
   productionHosts: DEFAULT_PRODUCTION_HOSTS,
+  // Well before the network's first event; catches devices whose clock fell back to 1970 or 2000.
+  firstDay: '20100101' as Day,
   layouts: DEFAULT_LAYOUTS,
   drain: { maxMessages: 20_000, flushMessages: 1_000, receiveWaitSeconds: 2, timeBudgetMs: 240_000 },
   lockTtlSeconds: 3_600,
@@ -37,6 +42,11 @@ const list = z.string().transform((text) => text.split(',').map((s) => s.trim())
 
 const EnvironmentSchema = z.object({
   PRODUCTION_HOSTS: list.optional(),
+  /** `YYYY-MM-DD`, or `none` for no limit. */
+  FIRST_DAY: z
+    .string()
+    .refine((text) => text === 'none' || parseIsoDay(text) !== null, { message: 'expected a real date as YYYY-MM-DD, or none' })
+    .optional(),
   LAYOUTS: z.string().optional(),
   DRAIN_MAX_MESSAGES: positiveInt.optional(),
   DRAIN_FLUSH_MESSAGES: positiveInt.optional(),
@@ -71,6 +81,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Pip
   const drain = DEFAULT_CONFIG.drain;
   return {
     productionHosts: e.PRODUCTION_HOSTS ?? DEFAULT_CONFIG.productionHosts,
+    firstDay: e.FIRST_DAY === undefined ? DEFAULT_CONFIG.firstDay : e.FIRST_DAY === 'none' ? null : parseIsoDay(e.FIRST_DAY),
     layouts,
     drain: {
       maxMessages: e.DRAIN_MAX_MESSAGES ?? drain.maxMessages,

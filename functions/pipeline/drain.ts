@@ -10,9 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import { classifyMessage, type DropReason } from '../core/classify.js';
 import type { Day } from '../core/days.js';
+import type { ObjectStore } from '../core/object-store.js';
 import type { QueueMessage } from '../core/queue.js';
 import { rejectedKey, stagingKey } from './bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
+import { readRunRecord, writeRunRecord } from './run.js';
 
 export interface DrainTotals {
   received: number;
@@ -42,6 +44,14 @@ export interface DrainOutput {
 
 /** ReceiveMessage calls in flight at once. */
 const RECEIVES_IN_FLIGHT = 4;
+
+/** `runs/<id>/drain.json`: the run's drain totals, as of its last drain invocation. */
+const DRAIN_RECORD = 'drain.json';
+
+/** The totals the run's drain recorded, or null when it drained nothing (or never got that far). */
+export async function drainedTotals(deps: PipelineDeps, runId: string): Promise<DrainTotals | null> {
+  return readRunRecord<DrainTotals>(deps, runId, DRAIN_RECORD).catch(() => null);
+}
 
 export function emptyTotals(): DrainTotals {
   return { received: 0, kept: 0, dropped: { hostname: 0, channel: 0, event: 0 }, malformed: 0, duplicates: 0, deleteFailures: 0 };
@@ -85,6 +95,8 @@ export async function drain(deps: PipelineDeps, input: DrainInput, remainingMs: 
     await deps.checkpoint('drain:after-delete');
   }
   const output = { more: !queueEmpty, iteration: (input.iteration ?? 0) + 1, totals, days: [...stagedDays].sort() };
+  // What the run has taken from the queue so far: a run that fails later still reports it.
+  await writeRunRecord(deps, input.runId, DRAIN_RECORD, totals);
   deps.log.info('drained', { ...output, receivedHere: takenHere });
   return output;
 }
@@ -102,7 +114,11 @@ async function stageChunk(deps: PipelineDeps, runId: string, chunk: readonly Que
       continue;
     }
     seen.add(message.id);
-    const result = classifyMessage(message.body, { productionHosts: deps.config.productionHosts });
+    const result = classifyMessage(message.body, {
+      productionHosts: deps.config.productionHosts,
+      firstDay: deps.config.firstDay,
+      receivedAt: message.sentAt && message.sentAt < receivedAt ? message.sentAt : receivedAt,
+    });
     if (result.kind === 'kept') {
       totals.kept++;
       let lines = linesByDay.get(result.day);
@@ -120,14 +136,28 @@ async function stageChunk(deps: PipelineDeps, runId: string, chunk: readonly Que
   await Promise.all(
     [...linesByDay].map(([day, lines]) => deps.bucket.put(stagingKey(day, name), `${lines.join('\n')}\n`, { ifNoneMatch: '*' })),
   );
-  await Promise.all(
-    quarantine.map(({ message, reason }) =>
-      deps.bucket.put(
-        rejectedKey(receivedAt, message.id),
-        `${JSON.stringify({ messageId: message.id, receivedAt: receivedAt.toISOString(), runId, reason, body: message.body }, null, 2)}\n`,
-      ),
-    ),
-  );
+  await Promise.all(quarantine.map(({ message, reason }) => quarantineBody(deps.bucket, { messageId: message.id, receivedAt, runId, reason, body: message.body })));
   if (quarantine.length > 0) deps.log.warn('quarantined malformed messages', { count: quarantine.length, reasons: quarantine.slice(0, 5).map((q) => q.reason) });
   return [...linesByDay.keys()];
+}
+
+/** A body kept out of the data, with why: `rejected/YYYY/MM/DD/<message id>.json`. */
+export interface QuarantinedBody {
+  readonly messageId: string;
+  readonly receivedAt: Date;
+  readonly reason: string;
+  readonly body: string;
+  /** The run that drained it. */
+  readonly runId?: string;
+  /** Where it came from when it never reached the queue (`events file x.ndjson, line 3`). */
+  readonly source?: string;
+}
+
+/** Writes the quarantine record; the same body quarantined twice on a day is one record. */
+export async function quarantineBody(bucket: ObjectStore, record: QuarantinedBody): Promise<string> {
+  const key = rejectedKey(record.receivedAt, record.messageId);
+  const { messageId, receivedAt, runId, source, reason, body } = record;
+  const value = { messageId, receivedAt: receivedAt.toISOString(), ...(runId !== undefined ? { runId } : {}), ...(source !== undefined ? { source } : {}), reason, body };
+  await bucket.put(key, `${JSON.stringify(value, null, 2)}\n`);
+  return key;
 }

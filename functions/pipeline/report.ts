@@ -1,6 +1,6 @@
 /** The end of a run: its report, or the record of how it failed; both release the lock. */
 import type { DropReason } from '../core/classify.js';
-import type { DrainTotals } from './drain.js';
+import { drainedTotals, type DrainTotals } from './drain.js';
 import type { PipelineDeps } from './deps.js';
 import { runMetrics } from './metrics.js';
 import { releaseLock } from './lock.js';
@@ -67,7 +67,14 @@ export interface FailureInput {
 
 export async function recordFailure(deps: PipelineDeps, input: FailureInput): Promise<{ recorded: true }> {
   const cause = typeof input.error.Cause === 'string' ? parseCause(input.error.Cause) : input.error.Cause;
-  await writeRunRecord(deps, input.runId, 'failure.json', { runId: input.runId, error: input.error.Error ?? 'unknown', cause, failedAt: deps.clock().toISOString() });
+  const drained = await drainedTotals(deps, input.runId);
+  await writeRunRecord(deps, input.runId, 'failure.json', {
+    runId: input.runId,
+    error: input.error.Error ?? 'unknown',
+    cause,
+    failedAt: deps.clock().toISOString(),
+    ...(drained ? { drained } : {}),
+  });
   await releaseLock(deps, input.runId);
   deps.metrics?.publish([{ name: 'RunsFailed', unit: 'Count', value: 1 }]);
   deps.log.error('run failed', { runId: input.runId, error: input.error.Error, cause });

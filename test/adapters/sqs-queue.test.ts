@@ -165,7 +165,7 @@ describe('SqsMessageQueue on the wire', () => {
 
   const newQueue = () => new SqsMessageQueue({ client, queueUrl, stats: createRequestStats(), deleteRetryDelaysMs: [5, 5] });
 
-  it('asks for up to 10 messages with long polling and their receive counts', async () => {
+  it('asks for up to 10 messages with long polling, their receive counts and sent times', async () => {
     const body = '{"Type":"Notification","Message":"{}"}';
     server.respond(() =>
       json(200, {
@@ -175,7 +175,7 @@ describe('SqsMessageQueue on the wire', () => {
             ReceiptHandle: 'MbZj6wDWli+JvwwJaBV+3dcjk2YW2vA3+STFFljTM8tJJg6HRG6PYSasuWXPJB+Cw',
             MD5OfBody: createHash('md5').update(body).digest('hex'),
             Body: body,
-            Attributes: { ApproximateReceiveCount: '3' },
+            Attributes: { ApproximateReceiveCount: '3', SentTimestamp: '1740859200123' },
           },
         ],
       }),
@@ -189,6 +189,7 @@ describe('SqsMessageQueue on the wire', () => {
       receiptHandle: 'MbZj6wDWli+JvwwJaBV+3dcjk2YW2vA3+STFFljTM8tJJg6HRG6PYSasuWXPJB+Cw',
       body,
       receiveCount: 3,
+      sentAt: new Date(1740859200123),
     });
     const [request] = server.requests;
     expect(target(request!)).toBe('ReceiveMessage');
@@ -196,7 +197,7 @@ describe('SqsMessageQueue on the wire', () => {
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 20,
-      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
     });
   });
 

@@ -292,6 +292,7 @@ describe('Lambda functions', () => {
       GITHUB_REPOSITORY: 'futel/usage',
       GITHUB_BRANCH: 'gh-pages',
       PRODUCTION_HOSTS: 'futel-prod.phu73l.net,futel-prod-back,dialplan-functions-prod',
+      FIRST_DAY: '2010-01-01',
       LAYOUTS: 'date,summary',
       DRAIN_MAX_MESSAGES: '20000',
       DRAIN_FLUSH_MESSAGES: '1000',
@@ -338,7 +339,7 @@ describe('Lambda functions', () => {
 
     expect(of('drain')).toEqual([
       ...logs('drain'),
-      { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucket}/rejected/*`, `${bucket}/staging/*`] },
+      { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucket}/rejected/*`, `${bucket}/runs/*`, `${bucket}/staging/*`] },
       { Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], Resource: [queue] },
     ]);
     expect(of('publish')).toEqual([

@@ -29,30 +29,30 @@ describe('buildDayShard', () => {
 
   it('keeps the first of identical entries, including ones identical only after normalisation', () => {
     const text = [
-      '{"timestamp": "t1", "channel": "PJSIP/630-0000011f", "event": "a_b"}',
-      '{"timestamp": "t1", "channel": "PJSIP/630-0000022a", "event": "a-b"}',
-      event('t2'),
-      event('t2'),
+      '{"timestamp": "2025-03-01T00:00:01+00:00", "channel": "PJSIP/630-0000011f", "event": "a_b"}',
+      '{"timestamp": "2025-03-01T00:00:01+00:00", "channel": "PJSIP/630-0000022a", "event": "a-b"}',
+      event('2025-03-01T00:00:02+00:00'),
+      event('2025-03-01T00:00:02+00:00'),
     ].join('\n');
     const shard = buildDayShard(text);
     expect(shard.json).toBe(
-      '[{"timestamp": "t1", "channel": "PJSIP-630", "event": "a-b"}, {"timestamp": "t2", "channel": "655", "endpoint": "655", "event": "ivr"}]',
+      '[{"timestamp": "2025-03-01T00:00:01+00:00", "channel": "PJSIP-630", "event": "a-b"}, {"timestamp": "2025-03-01T00:00:02+00:00", "channel": "655", "endpoint": "655", "event": "ivr"}]',
     );
     expect(shard.lines).toBe(4);
   });
 
   it('reports malformed lines with their line number, and keeps the rest', () => {
-    const shard = buildDayShard([event('t1'), 'garbage', '', '{"timestamp": "t2"}', event('t3')].join('\n'));
+    const shard = buildDayShard([event('2025-03-01T00:00:01+00:00'), 'garbage', '', '{"timestamp": "2025-03-01T00:00:02+00:00"}', event('2025-03-01T00:00:03+00:00')].join('\n'));
     expect(shard.entries).toHaveLength(2);
     expect(shard.rejections.map((r) => [r.line, r.text])).toEqual([
       [2, 'garbage'],
-      [4, '{"timestamp": "t2"}'],
+      [4, '{"timestamp": "2025-03-01T00:00:02+00:00"}'],
     ]);
     expect(shard.rejections[1]!.reason).toBe('no "channel"');
   });
 
   it('names lines that are not UTF-8 instead of decoding them to replacement characters', () => {
-    const bytes = Buffer.concat([Buffer.from(`${event('t1')}\n`), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]), Buffer.from(`${event('t2')}\n`)]);
+    const bytes = Buffer.concat([Buffer.from(`${event('2025-03-01T00:00:01+00:00')}\n`), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]), Buffer.from(`${event('2025-03-01T00:00:02+00:00')}\n`)]);
     const shard = buildDayShard(bytes);
     expect(shard.entries).toHaveLength(2);
     expect(shard.rejections).toEqual([{ line: 2, reason: 'not valid UTF-8', text: '' }]);
@@ -60,12 +60,23 @@ describe('buildDayShard', () => {
 
   it('writes non-ASCII escaped and an empty day as []', () => {
     expect(buildDayShard('').json).toBe('[]');
-    const shard = buildDayShard('{"timestamp": "t", "channel": "caf\u00e9", "endpoint": "", "event": "e"}\n');
-    expect(shard.json).toBe('[{"timestamp": "t", "channel": "caf\\u00e9", "endpoint": "", "event": "e"}]');
+    const shard = buildDayShard('{"timestamp": "2025-03-01T00:00:00+00:00", "channel": "caf\u00e9", "endpoint": "", "event": "e"}\n');
+    expect(shard.json).toBe('[{"timestamp": "2025-03-01T00:00:00+00:00", "channel": "caf\\u00e9", "endpoint": "", "event": "e"}]');
+  });
+
+  it('rejects a line whose timestamp is not a real date and time in a known form, naming it', () => {
+    const lines = [event('2025-03-01T00:00:01+00:00'), event('2025-03-03garbage'), event('2025-03-01T00:00:02+00:00\\n'), event('2025-02-29T10:00:00Z'), event('2025-03-01T00:00:03,123-08:00')];
+    const shard = buildDayShard(`${lines.join('\n')}\n`);
+    expect(shard.entries.map((e) => e.timestamp)).toEqual(['2025-03-01T00:00:01+00:00', '2025-03-01T00:00:03,123-08:00']);
+    expect(shard.rejections.map((r) => [r.line, r.reason])).toEqual([
+      [2, 'timestamp "2025-03-03garbage" is not a date and time in a known form (YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM])'],
+      [3, 'timestamp "2025-03-01T00:00:02+00:00\\n" is not a date and time in a known form (YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM])'],
+      [4, 'timestamp "2025-02-29T10:00:00Z" is not a real date'],
+    ]);
   });
 
   it('tolerates CRLF line ends', () => {
-    expect(buildDayShard(`${event('t1')}\r\n${event('t2')}\r\n`).entries).toHaveLength(2);
+    expect(buildDayShard(`${event('2025-03-01T00:00:01+00:00')}\r\n${event('2025-03-01T00:00:02+00:00')}\r\n`).entries).toHaveLength(2);
   });
 });
 
@@ -94,6 +105,6 @@ describe('buildDayShard de-duplication', () => {
     const text = `${event('2025-03-01T00:00:01Z')}\n${event('2025-03-01T00:00:02Z')}\n`;
     expect(buildDayShard(text).json).toBe(`[${event('2025-03-01T00:00:01Z')}, ${event('2025-03-01T00:00:02Z')}]`);
     // A repeated line is not "in order": it must go through de-duplication.
-    expect(buildDayShard(`${event('t1')}\n${event('t1')}\n`).json).toBe(`[${event('t1')}]`);
+    expect(buildDayShard(`${event('2025-03-01T00:00:01+00:00')}\n${event('2025-03-01T00:00:01+00:00')}\n`).json).toBe(`[${event('2025-03-01T00:00:01+00:00')}]`);
   });
 });

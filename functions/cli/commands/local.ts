@@ -2,10 +2,13 @@
 import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
 import { dayFromDate, parseIsoDay } from '../../core/days.js';
-import { generateMessages, messagesFromEventsFile } from '../../local/generate.js';
+import { FsObjectStore } from '../../adapters/fs-object-store.js';
+import { parseEventsFile, quarantineRefused, type EventsFile } from '../../local/events-file.js';
+import { generateMessages } from '../../local/generate.js';
 import { runEmbedded, type EmbeddedReport } from '../../local/embedded.js';
 import { DEFAULT_LOCK_WAIT_SECONDS } from '../../local/run-lock.js';
 import { crashPointFromEnvironment } from '../../local/crash-points.js';
+import { prepareHome } from '../../local/home.js';
 import type { Log } from '../../pipeline/deps.js';
 import { DEFAULT_HOME } from '../defaults.js';
 import { UserFacingError } from '../errors.js';
@@ -45,12 +48,15 @@ export function localCommand(): Command {
       if (flags.day !== undefined) checkDay(flags.day);
       const lockWaitSeconds = Number(flags.lockWait);
       if (!Number.isFinite(lockWaitSeconds) || lockWaitSeconds < 0) throw new UserFacingError(`--lock-wait: ${JSON.stringify(flags.lockWait)} is not a number of seconds`);
-      const messages = await readMessages(flags);
       const crashPoint = crashPointFromEnvironment();
+      const input = await readInput(flags);
+      const home = await prepareHome(flags.home);
+      const refused = await quarantineRefusedLines(flags, input, home.bucket);
       const progress = !flags.json && !flags.verbose && process.stderr.isTTY;
       const report = await runEmbedded({
         home: flags.home,
-        messages,
+        messages: input.messages,
+        bodies: input.bodies,
         ...(flags.day !== undefined ? { day: flags.day } : {}),
         ...(flags.rebuildAll ? { rebuildAll: true } : {}),
         limits: flags.limits,
@@ -62,7 +68,7 @@ export function localCommand(): Command {
         ...(progress ? { onState: (state: string) => process.stderr.write(`\r\x1b[K${state}`) } : {}),
       });
       if (progress) process.stderr.write('\r\x1b[K');
-      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : describe(report));
+      process.stdout.write(flags.json ? `${JSON.stringify({ ...report, refused })}\n` : describe(report) + describeRefused(refused, report.bucket));
       if (report.status === 'FAILED') process.exitCode = 1;
       else if (report.daysRefused > 0) process.exitCode = REFUSED_DAYS_EXIT_CODE;
     });
@@ -77,7 +83,7 @@ function checkDay(text: string): void {
   if (day > dayFromDate(new Date())) throw new UserFacingError(`--day: ${text} is in the future`);
 }
 
-async function readMessages(flags: LocalFlags): Promise<string[]> {
+async function readInput(flags: LocalFlags): Promise<EventsFile> {
   if (flags.events !== undefined) {
     let text: string;
     try {
@@ -85,16 +91,34 @@ async function readMessages(flags: LocalFlags): Promise<string[]> {
     } catch (error) {
       throw new UserFacingError(`--events: cannot read ${flags.events}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    return messagesFromEventsFile(text);
+    return parseEventsFile(text);
   }
   if (flags.generate !== undefined) {
     const count = Number(flags.generate);
     if (!Number.isInteger(count) || count < 0 || count > 10_000_000) throw new UserFacingError(`--generate: ${JSON.stringify(flags.generate)} is not a whole number of events`);
     const seed = Number(flags.seed);
     if (!Number.isInteger(seed)) throw new UserFacingError(`--seed: ${JSON.stringify(flags.seed)} is not a whole number`);
-    return generateMessages({ count, seed });
+    return { messages: generateMessages({ count, seed }), bodies: [], refused: [] };
   }
-  return [];
+  return { messages: [], bodies: [], refused: [] };
+}
+
+interface RefusedReport {
+  readonly line: number;
+  readonly reason: string;
+  /** Where the line is quarantined, relative to HOME/bucket. */
+  readonly key: string;
+}
+
+/** Lines of the events file no queue would take, quarantined before the run sends the others. */
+async function quarantineRefusedLines(flags: LocalFlags, input: EventsFile, bucket: string): Promise<RefusedReport[]> {
+  if (input.refused.length === 0) return [];
+  const keys = await quarantineRefused(new FsObjectStore(bucket), flags.events ?? '', input.refused, new Date());
+  return input.refused.map((line, i) => ({ line: line.line, reason: line.reason, key: keys[i] as string }));
+}
+
+function describeRefused(refused: readonly RefusedReport[], bucket: string): string {
+  return refused.map((r) => `refused line ${r.line} of the events file: ${r.reason}; quarantined as ${bucket}/${r.key}\n`).join('');
 }
 
 const stderrLog: Log = Object.fromEntries(

@@ -1,4 +1,5 @@
 /** `usage-pipeline serve`: the locally published site over HTTP, to open the charts page. */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { startStaticServer } from '../../local/static-server.js';
@@ -14,6 +15,12 @@ export function serveCommand(): Command {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UserFacingError(`--port: ${JSON.stringify(flags.port)} is not a port number`);
       const root = path.join(path.resolve(flags.home), 'site');
+      const stat = await fs.stat(root).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOTDIR') throw new UserFacingError(`--home ${path.resolve(flags.home)} is a file, not a directory`);
+        return null;
+      });
+      if (!stat) throw new UserFacingError(`HOME/site ${root} does not exist: nothing is published there yet (run usage-pipeline local --home ${flags.home} first)`);
+      if (!stat.isDirectory()) throw new UserFacingError(`HOME/site ${root} is a file, not a directory`);
       const server = await startStaticServer({ root, port }).catch((error: NodeJS.ErrnoException) => {
         throw new UserFacingError(`cannot listen on 127.0.0.1:${port}: ${error.code ?? error.message}`);
       });
