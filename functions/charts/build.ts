@@ -16,7 +16,9 @@ import { renderIndexHtml } from './page.js';
 export const CHARTS_DIRECTORY = 'charts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ENTRY = path.join(HERE, 'app', 'main.ts');
+/** The page's own sources (the browser code and its stylesheet). */
+export const CHARTS_SOURCE_DIRECTORY = path.join(HERE, 'app');
+const ENTRY = path.join(CHARTS_SOURCE_DIRECTORY, 'main.ts');
 const PROJECT_ROOT = path.resolve(HERE, '..', '..');
 
 /** Browsers from 2021 on. Not Safari 14: esbuild cannot work around its destructuring bugs. */

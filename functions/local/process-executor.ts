@@ -6,22 +6,18 @@
  * configured timeout. The peak of every invocation is reported, so a run shows how close each
  * step comes to its limit.
  *
- * The process runs an esbuild bundle of step-host.ts made once per runner process: plain
- * JavaScript starts in a fraction of the time a TypeScript loader would take, and the charts
- * page is baked in as in the Lambda bundles.
+ * The process runs an esbuild bundle of step-host.ts (step-host-bundle.ts): plain JavaScript
+ * starts in a fraction of the time a TypeScript loader would take, and the charts page is baked
+ * in as in the Lambda bundles.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { promises as fs, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildChartsFiles } from '../charts/build.js';
-import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../charts/prebuilt-bundling.js';
+import { promises as fs } from 'node:fs';
 import type { CheckpointName, Log } from '../pipeline/deps.js';
 import type { StepExecutor, StepLimits, StepRun } from '../../workflows/local-runner.js';
 import type { PipelineStep } from '../../workflows/pipeline.js';
 import { LambdaRuntimeError, lambdaExitError, lambdaOutOfMemoryError, lambdaTimeoutError } from './lambda-errors.js';
 import type { LocalDepsSpec } from './local-deps.js';
+import { stepHostBundle } from './step-host-bundle.js';
 import type { HostMessage, InvokeMessage } from './step-protocol.js';
 
 export interface ProcessExecutorOptions {
@@ -155,34 +151,4 @@ async function residentPeakKb(pid: number | undefined): Promise<number | null> {
   } catch {
     return null;
   }
-}
-
-let bundle: Promise<string> | undefined;
-
-/** The step host as one JavaScript file, made on first use and removed when this process exits. */
-function stepHostBundle(): Promise<string> {
-  bundle ??= (async () => {
-    const esbuild = await import('esbuild');
-    const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'usage-pipeline-steps-'));
-    process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
-    const file = path.join(directory, 'step-host.mjs');
-    const charts = buildChartsFiles().then(prebuiltChartsSource);
-    await esbuild.build({
-      entryPoints: [fileURLToPath(new URL('./step-host.ts', import.meta.url))],
-      outfile: file,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      mainFields: ['module', 'main'],
-      banner: { js: ESM_REQUIRE_BANNER },
-      // Error names survive: Step Functions matches errors by name.
-      keepNames: true,
-      logLevel: 'silent',
-      plugins: [prebuiltChartsPlugin(() => charts)],
-    });
-    return file;
-  })();
-  bundle.catch(() => (bundle = undefined));
-  return bundle;
 }
