@@ -1,8 +1,8 @@
 /**
- * One step invocation in a process of its own, as a Lambda sandbox runs it: the parent
+ * Step invocations in a process of their own, as a Lambda sandbox runs them: the parent
  * (functions/local/process-executor.ts) starts this program with the function's memory as its
- * heap limit, sends one `invoke` message, and reads the peak memory of the process when it is
- * done. Logs and fault-injection checkpoints travel back over the IPC channel.
+ * heap limit, sends `invoke` messages one at a time, and reads the peak memory of the process.
+ * Logs and fault-injection checkpoints travel back over the IPC channel.
  *
  * A sandbox dies with its caller: when the parent goes away (a crash, SIGKILL) the channel
  * closes and this process exits at once, as an aborted invocation would stop mattering.
@@ -17,8 +17,8 @@ import type { HostMessage, InvokeMessage } from './step-protocol.js';
 const pendingCheckpoints = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 let nextCheckpoint = 0;
 
-function send(message: HostMessage, then?: () => void): void {
-  process.send?.(message, undefined, {}, () => then?.());
+function send(message: HostMessage): void {
+  process.send?.(message);
 }
 
 const log: Log = Object.fromEntries(
@@ -67,7 +67,8 @@ async function invoke(message: InvokeMessage): Promise<void> {
   } finally {
     local?.close();
   }
-  send({ type: 'result', ...outcome, peakRssKb: process.resourceUsage().maxRSS }, () => process.exit(0));
+  // The process stays for the next invocation of the same function, as a warm sandbox does.
+  send({ type: 'result', ...outcome, peakRssKb: process.resourceUsage().maxRSS });
 }
 
 process.on('disconnect', () => process.exit(1));
