@@ -1,5 +1,5 @@
 /**
- * The drainer's rules (DESIGN §1.2): an SQS body (an SNS envelope around an Asterisk event)
+ * The drainer's rules (docs/design.md §2.2): an SQS body (an SNS envelope around an Asterisk event)
  * is kept as a terse event for a day, dropped for a counted reason, or malformed. Nothing here
  * throws on bad input: a malformed body is data to quarantine, never a reason to stop a batch.
  */

@@ -1,5 +1,5 @@
 /**
- * The static generator's per-event normalisation (DESIGN §1.4): `channel` becomes `endpoint`
+ * The static generator's per-event normalisation (docs/design.md §2.5): `channel` becomes `endpoint`
  * when that is non-empty, otherwise two SIP regexes rewrite it; `_` in `event` becomes `-`.
  */
 import { PyNumber, pyDumps, pyLoads, type PyObject, type PyValue } from './python-json.js';

@@ -1,5 +1,5 @@
 /**
- * Event timestamps as the network writes them (DESIGN §1.4), checked before anything is filed
+ * Event timestamps as the network writes them (docs/design.md §2.3), checked before anything is filed
  * under their day. The known forms are
  *
  *   2025-03-01T00:00:17+00:00         2022-03-24T05:00:30-08:00       (seconds, offset)
