@@ -313,7 +313,7 @@ describe('GitHubPublisher: publishing', () => {
   });
 
   it('says what to do when the repository is completely empty on github.com', async () => {
-    const strict = await startEmulator({ repoDir: path.join(tmp, 'strict.git'), strictEmptyRepository: true });
+    const strict = await startEmulator({ repoDir: path.join(tmp, 'strict.git') });
     const failure = publisherFor(strict).publish({ files: filesOf({ 'a.json': '[]' }), deletions: [], message: 'x' });
     await expect(failure).rejects.toThrow(GitHubApiError);
     await expect(failure).rejects.toThrow(/futel\/usage is an empty repository.*push any commit/);
