@@ -122,13 +122,14 @@ export class GitHubEmulator {
     url: string,
     git: GitRepository,
     private readonly options: GitHubEmulatorOptions,
+    limits: GitHubLimits,
   ) {
     this.url = url;
     this.gitDir = git.gitDir;
     this.actionsSecretsKeyPair = generateSecretsKeyPair();
     this.tokenDigest = options.token === undefined ? undefined : digest(options.token);
     this.clock = options.clock ?? new SimulatedClock(options.timeScale ?? 1).now;
-    this.limiter = new RequestLimiter(resolveLimits(options.limits), this.clock);
+    this.limiter = new RequestLimiter(limits, this.clock);
     for (const [branch, refusal] of Object.entries(options.protectedBranches ?? {})) this.protectBranch(branch, refusal);
     const now = () => new Date(this.clock());
     const context = new RepoContext({
@@ -160,6 +161,9 @@ export class GitHubEmulator {
       throw new Error(`invalid repository name ${options.owner}/${options.repo}`);
     }
     if (options.token !== undefined && options.token.length === 0) throw new Error('token must not be empty');
+    // Checked before anything listens: a refused option must leave no server behind.
+    const limits = resolveLimits(options.limits);
+    if (options.timeScale !== undefined && !(options.timeScale >= 0)) throw new Error('timeScale must be zero (stopped) or more');
     await sodium.ready;
     const git = await GitRepository.open(options.repoDir);
 
@@ -174,7 +178,7 @@ export class GitHubEmulator {
       });
     });
     const { port } = server.address() as AddressInfo;
-    emulator = new GitHubEmulator(server, `http://${urlHost(host)}:${port}`, git, options);
+    emulator = new GitHubEmulator(server, `http://${urlHost(host)}:${port}`, git, options, limits);
     return emulator;
   }
 

@@ -1,8 +1,10 @@
 /**
  * Paths built but not yet published. The site mirror and its state move ahead at finalize;
  * the branch catches up at publish. Carrying the paths in the bucket until a publish succeeds
- * means a failed or crashed publish is simply completed by the next run.
+ * means a failed or crashed publish is simply completed by the next run, and a publish too big
+ * for one run's GitHub budget keeps what it did not reach for the next one.
  */
+import { z } from 'zod';
 import { PENDING_PUBLISH_KEY } from './bucket-layout.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -13,11 +15,34 @@ export interface PendingPaths {
   deleted: string[];
 }
 
+/** The pending list cannot be read: a one-line message naming the object. */
+export class PendingListError extends Error {
+  constructor(reason: string) {
+    super(
+      `${PENDING_PUBLISH_KEY} in the bucket is not a pending list (${reason}); it names the paths built but not yet published: ` +
+        `repair it, or delete it and run {"rebuild": "all"} to publish everything again`,
+    );
+    this.name = 'PendingListError';
+  }
+}
+
+const PendingSchema = z.object({ written: z.array(z.string()).default([]), deleted: z.array(z.string()).default([]) });
+
 export async function readPending(deps: PipelineDeps): Promise<PendingPaths> {
   const object = await deps.bucket.get(PENDING_PUBLISH_KEY);
   if (!object) return { written: [], deleted: [] };
-  const value = JSON.parse(Buffer.from(object.body).toString('utf8')) as PendingPaths;
-  return { written: value.written ?? [], deleted: value.deleted ?? [] };
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(object.body).toString('utf8'));
+  } catch (error) {
+    throw new PendingListError(`not JSON: ${(error as Error).message}`);
+  }
+  const parsed = PendingSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PendingListError(`${issue?.path.join('.') || 'the whole'}: ${issue?.message ?? 'unexpected shape'}`);
+  }
+  return parsed.data;
 }
 
 /** Adds this run's paths; a path written after being deleted (or the reverse) keeps the latest. */
@@ -40,6 +65,12 @@ export async function addPending(deps: PipelineDeps, paths: PendingPaths): Promi
   }
   await deps.bucket.put(PENDING_PUBLISH_KEY, JSON.stringify(next));
   return next;
+}
+
+/** What a partial publish did not reach becomes the whole list (none: the list is cleared). */
+export async function keepPending(deps: PipelineDeps, paths: PendingPaths): Promise<void> {
+  if (paths.written.length === 0 && paths.deleted.length === 0) return clearPending(deps);
+  await deps.bucket.put(PENDING_PUBLISH_KEY, JSON.stringify({ written: [...paths.written].sort(), deleted: [...paths.deleted].sort() }));
 }
 
 export async function clearPending(deps: PipelineDeps): Promise<void> {

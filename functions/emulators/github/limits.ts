@@ -163,9 +163,9 @@ export class RequestLimiter {
 }
 
 /**
- * A clock for the emulator that runs `scale` times faster than real time, and can be moved
- * ahead at once: a test makes an hour pass between two runs without waiting for it. A client
- * waits consistently when its `retryAfterBaseValue` and write spacing are `1000 / scale` ms.
+ * A clock for the emulator that runs `scale` times faster than real time (0: stopped), and can
+ * be moved ahead at once: a test makes an hour pass between two runs without waiting for it. A
+ * client waits consistently when its `retryAfterBaseValue` and write spacing are `1000 / scale` ms.
  */
 export class SimulatedClock {
   private readonly realStart = performance.now();
@@ -175,7 +175,7 @@ export class SimulatedClock {
     private readonly scale = 1,
     private readonly start = Date.now(),
   ) {
-    if (!(scale > 0)) throw new Error('SimulatedClock scale must be positive');
+    if (!(scale >= 0)) throw new Error('SimulatedClock scale must be zero (stopped) or more');
   }
 
   readonly now = (): number => this.start + this.offset + (performance.now() - this.realStart) * this.scale;
