@@ -64,6 +64,11 @@ export interface GitHubEmulatorOptions {
   clock?: () => number;
   /** Runs the emulator's clock this many times faster than real time (default 1); ignored with `clock`. */
   timeScale?: number;
+  /**
+   * What `requests` keeps: `full` (default) records each request's parsed body; `summary`
+   * leaves bodies out, so a long run (a whole-history publish) does not hold every byte sent.
+   */
+  requestLog?: 'full' | 'summary';
   /** Branches (by name) whose ref updates are refused, and how. */
   protectedBranches?: Record<string, BranchRefusal>;
   /** Requests per hour before 403 "API rate limit exceeded" (default 5000, GitHub's); false: unlimited. */
@@ -303,7 +308,7 @@ export class GitHubEmulator {
     }
 
     const record: RecordedRequest = { method, path, status: response.status };
-    if (body !== undefined) record.body = body;
+    if (body !== undefined && this.options.requestLog !== 'summary') record.body = body;
     if (query) record.query = query;
     // Recorded before the response goes out, so a client that awaited it always finds it here.
     this.requests.push(record);

@@ -29,35 +29,43 @@ function dayEvents(day: string, count: number, version: number): string[] {
   });
 }
 
-/** Repository-relative paths and contents of the whole site. */
-export function syntheticSite(options: SiteOptions): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
+export interface LazyFile {
+  readonly path: string;
+  /** Built when asked for: a whole-history site does not fit in memory at once. */
+  content(): Buffer;
+}
+
+/** The files of the whole site, each built on demand (a rollup from its days). */
+export function lazySite(options: SiteOptions): LazyFile[] {
   const version = options.version ?? 0;
   const perDay = Math.max(1, Math.round(options.dayBytes / EVENT_BYTES));
-  const months = new Map<string, { days: string[]; events: string[] }>();
+  const months = new Map<string, string[]>();
   const state: Record<string, { size: number; ts: string }> = {};
+  const files: LazyFile[] = [];
   const start = Date.parse(`${options.firstDay}T00:00:00Z`);
   for (let i = 0; i < options.days; i++) {
     const day = compactDay(new Date(start + i * 86_400_000));
-    const events = dayEvents(day, perDay, version);
-    files.set(`data/date/${day.slice(0, 4)}/${day.slice(4, 6)}/${day}.json`, Buffer.from(`[${events.join(', ')}]`));
+    files.push({ path: `data/date/${day.slice(0, 4)}/${day.slice(4, 6)}/${day}.json`, content: () => Buffer.from(`[${dayEvents(day, perDay, version).join(', ')}]`) });
     const month = day.slice(0, 6);
-    const entry = months.get(month) ?? { days: [], events: [] };
-    entry.days.push(day);
-    entry.events.push(...events);
-    months.set(month, entry);
+    months.set(month, [...(months.get(month) ?? []), day]);
     state[`events/prod/${day}`] = { size: perDay * EVENT_BYTES, ts: `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)} 23:59:59+00:00` };
   }
-  for (const [month, { days, events }] of months) {
-    files.set(`data/date/${month.slice(0, 4)}/${month.slice(4)}.json`, Buffer.from(`[${events.join(', ')}]`));
-    files.set(`data/summary/date/${month.slice(0, 4)}/${month.slice(4)}.json`, Buffer.from(JSON.stringify({ days, version })));
+  for (const [month, days] of months) {
+    const rollup = () => Buffer.from(`[${days.flatMap((day) => dayEvents(day, perDay, version)).join(', ')}]`);
+    files.push({ path: `data/date/${month.slice(0, 4)}/${month.slice(4)}.json`, content: rollup });
+    files.push({ path: `data/summary/date/${month.slice(0, 4)}/${month.slice(4)}.json`, content: () => Buffer.from(JSON.stringify({ days, version })) });
   }
-  files.set('data/summary/index.json', Buffer.from(JSON.stringify({ months: [...months.keys()], version })));
-  files.set('data/event-list.json', Buffer.from('["incoming-call", "outgoing-call"]'));
-  files.set('data/updated_state.json', Buffer.from(JSON.stringify(state, null, 2)));
-  const last = Object.values(state).at(-1)?.ts ?? '';
-  files.set('data/last_updated.txt', Buffer.from(last));
+  const fixed = (path: string, text: string) => files.push({ path, content: () => Buffer.from(text) });
+  fixed('data/summary/index.json', JSON.stringify({ months: [...months.keys()], version }));
+  fixed('data/event-list.json', '["incoming-call", "outgoing-call"]');
+  fixed('data/updated_state.json', JSON.stringify(state, null, 2));
+  fixed('data/last_updated.txt', Object.values(state).at(-1)?.ts ?? '');
   return files;
+}
+
+/** Repository-relative paths and contents of the whole site. */
+export function syntheticSite(options: SiteOptions): Map<string, Buffer> {
+  return new Map(lazySite(options).map((file) => [file.path, file.content()]));
 }
 
 /**
