@@ -6,7 +6,8 @@
  * never by force. Local git has no request budget, so a publish always completes.
  *
  * When the repository has a work tree checked out on the branch, its files follow the branch
- * after each publish; local edits there are never discarded: the publish is refused, naming them.
+ * after each publish; local edits there are never discarded: a publish over them is refused,
+ * naming them, and a branch moved elsewhere is brought into the work tree around them.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -145,15 +146,19 @@ export class LocalGitPublisher implements Publisher {
   }
 
   /**
-   * Refuses, naming them, local edits that bringing the work tree to the branch would
-   * discard: every changed tracked file, and untracked files at `incoming` paths. `head` is
-   * the branch before the change.
+   * Local edits that bringing the work tree to the branch would discard: every changed
+   * tracked file, and untracked files at `incoming` paths. `head` is the branch before the change.
    */
-  private async refuseLocalEdits(head: string | null, incoming: (untracked: readonly string[]) => Promise<ReadonlySet<string>>): Promise<void> {
+  private async editsAtRisk(head: string | null, incoming: (untracked: readonly string[]) => Promise<ReadonlySet<string>>): Promise<string[]> {
     const base = await this.filesAt(head);
     const { tracked, untracked } = await this.workTree!.localEdits(base, head);
     const overwritten = untracked.length > 0 ? await incoming(untracked) : new Set<string>();
-    const lost = [...tracked, ...untracked.filter((file) => overwritten.has(file))].sort();
+    return [...tracked, ...untracked.filter((file) => overwritten.has(file))].sort();
+  }
+
+  /** Refuses, naming them, edits at risk (see editsAtRisk). */
+  private async refuseLocalEdits(head: string | null, incoming: (untracked: readonly string[]) => Promise<ReadonlySet<string>>): Promise<void> {
+    const lost = await this.editsAtRisk(head, incoming);
     if (lost.length > 0) throw new PublishRefusedError(describeEdits(this.workTree!.directory, lost));
   }
 
@@ -163,18 +168,20 @@ export class LocalGitPublisher implements Publisher {
   }
 
   /**
-   * Brings a checked-out branch's files up to date with the branch (when it moved through
-   * the GitHub API, not through this publisher), so the site can be browsed and served from
-   * the work tree. Local edits are kept: it refuses, naming them, instead of discarding them.
+   * Brings a checked-out branch's files up to date with the branch when it moved through the
+   * GitHub API (not through this publisher), so the site can be browsed and served from the
+   * work tree. The branch has already moved, so local edits are not refused but kept: they stay
+   * in the work tree, as edits against the new head. Returns their paths, for a warning.
    */
-  async syncWorkTree(): Promise<void> {
-    if (!(await this.workTreeOnBranch())) return;
+  async syncWorkTree(): Promise<string[]> {
+    if (!(await this.workTreeOnBranch())) return [];
     const head = (await this.repository.readRef(`refs/heads/${this.branch}`))?.oid ?? null;
     const synced = await this.filesAt(this.headAtOpen);
-    if (!head || head === synced) return;
+    if (!head || head === synced) return [];
     // The files are at the recorded commit; the branch (the publish) has moved past it.
-    await this.refuseLocalEdits(synced, () => this.workTree!.filesOf(head));
-    await this.workTree!.checkout(head);
+    const kept = await this.editsAtRisk(synced, () => this.workTree!.filesOf(head));
+    await this.workTree!.checkout(head, kept);
+    return kept;
   }
 
   /** Throws, naming them, when the work tree has edits a publish would discard (a check before a run). */

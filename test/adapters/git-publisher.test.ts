@@ -89,25 +89,33 @@ describe('LocalGitPublisher: local edits in the site are never discarded', () =>
     expect(await read('data/c.json')).toBe('my own c');
   });
 
-  it('brings the files up to a branch moved elsewhere (through the GitHub API), keeping or refusing local edits', async () => {
+  it('brings the files up to a branch moved elsewhere (through the GitHub API), keeping local edits as edits', async () => {
     const local = await LocalGitPublisher.open(site);
-    await local.publish(publishRequest({ 'data/a.json': '[1]', 'data/b.json': '[2]' }));
+    await local.publish(publishRequest({ 'data/a.json': '[1]', 'data/b.json': '[2]', 'data/c.json': '[3]' }));
     // `local --publish github`: the GitHub emulator serves the same repository; through it the
     // branch moves, the files do not.
     emulator = await GitHubEmulator.start({ repoDir: site, owner: 'futel', repo: 'usage' });
     const elsewhere = new GitHubPublisher({ owner: 'futel', repo: 'usage', token: 't', baseUrl: emulator.url, minWriteIntervalMs: 0 });
     await elsewhere.publish(publishRequest({ 'data/a.json': '[10]' }));
     expect(await read('data/a.json')).toBe('[1]');
-    await local.syncWorkTree();
+    expect(await local.syncWorkTree()).toEqual([]);
     expect(await read('data/a.json')).toBe('[10]');
+    expect(await git('status', '--porcelain')).toBe('');
     await expect(local.assertNoLocalEdits()).resolves.toBeUndefined();
 
-    await elsewhere.publish(publishRequest({ 'data/a.json': '[11]' }));
-    await write('data/b.json', 'edited');
-    await expect(local.syncWorkTree()).rejects.toThrow(/has local edits that publishing would discard: data\/b\.json;/);
-    await expect(local.assertNoLocalEdits()).rejects.toThrow(/data\/b\.json/);
-    expect(await read('data/b.json')).toBe('edited');
-    expect(await read('data/a.json')).toBe('[10]');
+    // Edits to a file the branch changes, to one it does not, a removal and an untracked file where the branch adds one.
+    await write('data/a.json', 'mine a');
+    await write('data/b.json', 'mine b');
+    await fs.rm(path.join(site, 'data/c.json'));
+    await write('data/d.json', 'mine d');
+    await expect(local.assertNoLocalEdits()).rejects.toThrow(`${site} has local edits that publishing would discard: data/a.json, data/b.json, data/c.json;`);
+    await elsewhere.publish(publishRequest({ 'data/a.json': '[11]', 'data/d.json': '[4]', 'data/e.json': '[5]' }));
+    expect(await local.syncWorkTree()).toEqual(['data/a.json', 'data/b.json', 'data/c.json', 'data/d.json']);
+    expect([await read('data/a.json'), await read('data/b.json'), await read('data/d.json'), await read('data/e.json')]).toEqual(['mine a', 'mine b', 'mine d', '[5]']);
+    await expect(fs.stat(path.join(site, 'data/c.json'))).rejects.toThrow();
+    // Now edits against the new head: the index and the branch agree.
+    expect((await gitRaw(site, ['status', '--porcelain'], { bare: false })).toString()).toBe(' M data/a.json\n M data/b.json\n D data/c.json\n M data/d.json\n');
+    expect(await git('diff', 'HEAD', '--', 'data/a.json')).toContain('-[11]');
   });
 
   it('does not take a commit made in the site for a local edit', async () => {

@@ -4,6 +4,7 @@
  * read as the publish goes, not all first.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { FileTooLargeError } from '../../functions/adapters/github-publisher.js';
 import { PublishConflictError, PublishRefusedError, type PublishEntry } from '../../functions/core/publisher.js';
 import type { BranchRefusal } from '../../functions/emulators/github-server.js';
 import { branch, GitHubHarness, publishRequest, writes } from './support/github-harness.js';
@@ -81,6 +82,15 @@ describe('GitHubPublisher: budgets', () => {
     expect(() => h.publisher({ maxContentRequests: 3 })).toThrow(
       'maxContentRequests must be an integer of at least 4 (a blob, a tree, a commit and a ref update)',
     );
+  });
+
+  it('refuses a file that cannot travel in one request under the request size limit, naming it', async () => {
+    await h.pushWithGit({ 'README.md': 'seed' });
+    const binary = new Uint8Array(3000).fill(0xff);
+    const refused = h.publisher({ maxRequestBytes: 2048 }).publish(publishRequest({ 'img/big.bin': binary }));
+    await expect(refused).rejects.toThrow(FileTooLargeError);
+    await expect(refused).rejects.toThrow("img/big.bin is 3000 bytes (2.9 KiB); it cannot travel in one request under GitHub's 2048-byte request limit: the publish stopped before committing it");
+    expect(writes(h.emulator.requests)).toEqual([]);
   });
 
   it('stops at the time budget once something was written', async () => {

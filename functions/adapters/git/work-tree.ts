@@ -13,6 +13,8 @@ import type { GitRepository } from './repository.js';
 /** How many paths a one-line message names before "and N more". */
 const NAMED_PATHS = 5;
 const SYNCED_FILE = 'usage-pipeline-synced';
+/** Where local edits wait while the files under them are brought up to date. */
+const KEPT_DIRECTORY = 'usage-pipeline-kept';
 
 export class WorkTree {
   constructor(
@@ -59,10 +61,25 @@ export class WorkTree {
     return new Set(await this.paths(['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit]));
   }
 
-  /** Makes the files those of `commit`; only after localEdits found nothing to lose. */
-  async checkout(commit: string): Promise<void> {
+  /**
+   * Makes the files those of `commit`, except `keep`: paths with local edits, which come back
+   * as they were (a removed file stays removed), now showing as edits against `commit`.
+   */
+  async checkout(commit: string, keep: readonly string[] = []): Promise<void> {
+    const saved = path.join(this.repository.gitDir, KEPT_DIRECTORY);
+    await fs.rm(saved, { recursive: true, force: true });
+    const present: string[] = [];
+    for (const file of keep) {
+      const copy = await fs.cp(path.join(this.directory, file), path.join(saved, file), { recursive: true }).then(() => true, () => false);
+      if (copy) present.push(file);
+    }
     // By object id: run inside the git directory, a ref name would also read as a file path.
     await this.run(['reset', '--hard', '--quiet', commit]);
+    for (const file of keep) {
+      await fs.rm(path.join(this.directory, file), { recursive: true, force: true });
+      if (present.includes(file)) await fs.cp(path.join(saved, file), path.join(this.directory, file), { recursive: true });
+    }
+    await fs.rm(saved, { recursive: true, force: true });
     await fs.writeFile(path.join(this.repository.gitDir, SYNCED_FILE), `${commit}\n`);
   }
 }
