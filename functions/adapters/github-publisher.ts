@@ -1,51 +1,43 @@
 /**
- * Publishes the built site to a branch (`gh-pages`) through GitHub's Git Data API.
+ * Publishes the built site to a branch (`gh-pages`) through GitHub's Git Data API, within the
+ * limits github.com holds clients to (LIMITS.md).
  *
- * A publish reads the branch head and its tree (one recursive listing), hashes every file
- * locally as git would and keeps only those whose blob differs, then writes them all with a
- * single tree request (text inline, binary as blobs; several chained tree requests only when
- * the body would be too large), one commit and one fast-forward ref update. GitHub's secondary
- * rate limits allow about 80 content-creating requests a minute, so the number of requests
- * must not grow with the number of files.
+ * A publish reads the branch head and its tree (one recursive listing), then takes the entries
+ * in order, one at a time: it reads each, hashes it as git would and skips it when the branch
+ * already has that blob. Changed small text goes inline into tree requests bounded in bytes
+ * and entries (GitHub times out on large ones); large files and binaries go as blobs. Then one
+ * commit and one fast-forward ref update. At most one request's content is in memory.
  *
- * The ref is never forced. When the branch moved between the read and the update, the
- * publish starts over on the new head (recomputing what changed against it), a bounded
- * number of times, then gives up with a PublishConflictError: nothing anyone else pushed
- * is ever overwritten.
+ * A publish spends at most `maxContentRequests` content-creating requests (GitHub allows 500
+ * an hour) and `maxPublishSeconds`: when the next entry would not fit, it commits the entries
+ * before it and reports the rest as remaining, for the next run.
+ *
+ * The ref is never forced. When the update is refused and the branch has moved, the publish
+ * starts over on the new head, a bounded number of times (then PublishConflictError); when the
+ * branch has not moved, the refusal is for good (PublishRefusedError). An empty repository
+ * gets its first commit through the Contents API, which the Git Data API cannot make.
  */
 import {
+  assertUniquePaths,
+  commitMessageOf,
   PublishConflictError,
-  type PublishFile,
+  type PublishEntry,
   type PublishRequest,
   type PublishResult,
   type Publisher,
+  type PublishStop,
 } from '../core/publisher.js';
-import {
-  createGitHubClient,
-  DEFAULT_BASE_URL,
-  explainFailure,
-  GitHubApiError,
-  githubMessage,
-  statusOf,
-  type GitHubLog,
-  type GitHubOctokit,
-  type TokenSource,
-} from './github/client.js';
-import {
-  decodeText,
-  formatBytes,
-  gitBlobSha,
-  GITHUB_FILE_LIMIT_BYTES,
-  GITHUB_FILE_WARNING_BYTES,
-  isInlineText,
-  jsonStringBytes,
-  treePathProblem,
-} from './github/git-objects.js';
-import { RemoteTree, type TreeListing } from './github/remote-tree.js';
+import { GitHubBranch, type Head, type HeadState } from './github/branch.js';
+import { createGitHubClient, DEFAULT_BASE_URL, explainFailure, statusOf, type GitHubLog, type GitHubOctokit, type TokenSource } from './github/client.js';
+import { formatBytes, gitBlobSha, GITHUB_FILE_LIMIT_BYTES, GITHUB_FILE_WARNING_BYTES, isInlineText, jsonStringBytes, treePathProblem } from './github/git-objects.js';
+import { RemoteTree } from './github/remote-tree.js';
+import { DEFAULT_PUBLISH_BUDGET, RequestBudget } from './github/request-budget.js';
+import { DEFAULT_TREE_BOUNDS, TreeWriter, type TreeBounds } from './github/tree-writer.js';
 
 export { GitHubApiError, type GitHubLog, type LogLevel, type TokenSource } from './github/client.js';
 export { gitBlobSha } from './github/git-objects.js';
 
+/** Serialisable (but for `token` as a function and `log`): a child process can build one from JSON. */
 export interface GitHubPublisherOptions {
   owner: string;
   repo: string;
@@ -60,85 +52,93 @@ export interface GitHubPublisherOptions {
   /** Publish attempts when the branch keeps moving under the ref update (default 5). */
   maxAttempts?: number;
   log?: GitHubLog;
-  /**
-   * Bound on the (JSON-encoded) content of one tree request, default 20 MiB; changes beyond
-   * it go into further tree requests, each on the previous one.
-   */
+  /** JSON bytes of one tree request (default 1.5 MiB; GitHub times out past ~2 MB). */
   maxTreeRequestBytes?: number;
+  /** Entries of one tree request (default 150; GitHub times out past ~200). */
+  maxTreeEntries?: number;
+  /** Larger files go as blobs, not inline (default 512 KiB). */
+  maxInlineFileBytes?: number;
+  /** Content-creating requests one publish may make (default 400; GitHub allows 500 an hour). */
+  maxContentRequests?: number;
+  /** Seconds after which a publish commits what it has (default 600; the Lambda has 900). */
+  maxPublishSeconds?: number;
+  /** Largest request body GitHub takes (default 100 MiB). */
+  maxRequestBytes?: number;
   /** See GitHubClientOptions. */
   serverErrorRetries?: number;
   rateLimitRetries?: number;
   maxRateLimitWaitSeconds?: number;
   retryAfterBaseValue?: number;
   minWriteIntervalMs?: number;
+  /**
+   * Against an emulator whose clock runs this many times faster than real time: the waits for
+   * `retry-after` and the spacing of writes shrink alike (`maxPublishSeconds` stays real time).
+   */
+  timeScale?: number;
 }
 
-/** A file over GitHub's hard limit: refused before any request is made. */
+/** A file GitHub cannot take: refused before anything is committed. */
 export class FileTooLargeError extends Error {
   constructor(
     readonly path: string,
     readonly size: number,
+    limit: string,
   ) {
-    super(
-      `${path} is ${size} bytes (${formatBytes(size)}); GitHub refuses files over ${GITHUB_FILE_LIMIT_BYTES} bytes (100 MiB), so nothing was published`,
-    );
+    super(`${path} is ${size} bytes (${formatBytes(size)}); ${limit}: the publish stopped before committing it`);
     this.name = 'FileTooLargeError';
   }
 }
 
-interface Head {
-  readonly commit: string;
-  readonly tree: string;
+const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+/** The JSON around a blob's content in its request. */
+const BLOB_REQUEST_OVERHEAD_BYTES = 64;
+
+interface Pass {
+  readonly writer: TreeWriter;
+  readonly tree: string | undefined;
+  /** Index of the first entry not taken. */
+  readonly end: number;
+  readonly stop: PublishStop | null;
 }
-
-interface LocalFile {
-  readonly path: string;
-  readonly content: Uint8Array;
-  readonly sha: string;
-}
-
-interface Changes {
-  readonly writes: readonly LocalFile[];
-  readonly deletes: readonly string[];
-}
-
-type TreeEntry =
-  | { path: string; mode: '100644'; type: 'blob'; content: string }
-  | { path: string; mode: '100644'; type: 'blob'; sha: string | null };
-
-const DEFAULT_MAX_TREE_REQUEST_BYTES = 20 * 1024 * 1024;
-/** Room for the JSON around one tree entry (keys, mode, type, separators). */
-const ENTRY_OVERHEAD_BYTES = 96;
-const EMPTY_REPOSITORY = /repository is empty/i;
-/** What GitHub answers when a ref update or creation lost a race with another writer. */
-const REF_CONFLICT = /not a fast forward|cannot be updated|reference already exists|reference does not exist|reference update failed/i;
 
 export class GitHubPublisher implements Publisher {
   readonly target: string;
-  private readonly owner: string;
-  private readonly repo: string;
-  private readonly branch: string;
+  private readonly branchName: string;
   private readonly maxAttempts: number;
-  private readonly maxTreeRequestBytes: number;
-  private readonly committer: { name: string; email: string } | undefined;
+  private readonly maxRequestBytes: number;
+  private readonly bounds: TreeBounds;
   private readonly log: GitHubLog;
+  private readonly budget: RequestBudget;
   private readonly octokit: GitHubOctokit;
+  private readonly branch: GitHubBranch;
 
-  constructor(options: GitHubPublisherOptions) {
-    this.owner = options.owner;
-    this.repo = options.repo;
-    this.branch = options.branch ?? 'gh-pages';
+  constructor(private readonly options: GitHubPublisherOptions) {
+    this.branchName = options.branch ?? 'gh-pages';
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.maxTreeRequestBytes = options.maxTreeRequestBytes ?? DEFAULT_MAX_TREE_REQUEST_BYTES;
-    this.committer = options.committer;
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.bounds = {
+      maxTreeRequestBytes: options.maxTreeRequestBytes ?? DEFAULT_TREE_BOUNDS.maxTreeRequestBytes,
+      maxTreeEntries: options.maxTreeEntries ?? DEFAULT_TREE_BOUNDS.maxTreeEntries,
+      maxInlineFileBytes: options.maxInlineFileBytes ?? DEFAULT_TREE_BOUNDS.maxInlineFileBytes,
+    };
     this.log = options.log ?? (() => undefined);
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) throw new Error('maxAttempts must be a positive integer');
-    if (!(this.maxTreeRequestBytes > 0)) throw new Error('maxTreeRequestBytes must be positive');
-    if (!isBranchName(this.branch)) throw new Error(`invalid branch name ${JSON.stringify(this.branch)}`);
+    for (const [name, value] of Object.entries(this.bounds)) if (!(value > 0)) throw new Error(`${name} must be positive`);
+    if (!isBranchName(this.branchName)) throw new Error(`invalid branch name ${JSON.stringify(this.branchName)}`);
+    const scale = options.timeScale ?? 1;
+    if (!(scale > 0)) throw new Error('timeScale must be positive');
+    // Real time: the time budget protects the Lambda's timeout, which no simulation shortens.
+    this.budget = new RequestBudget({
+      maxContentRequests: options.maxContentRequests ?? DEFAULT_PUBLISH_BUDGET.maxContentRequests,
+      maxSeconds: options.maxPublishSeconds ?? DEFAULT_PUBLISH_BUDGET.maxSeconds,
+    });
 
     const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
     const host = new URL(baseUrl).host;
-    this.target = `${host === 'api.github.com' ? 'github.com' : host}/${this.owner}/${this.repo}@${this.branch}`;
+    this.target = `${host === 'api.github.com' ? 'github.com' : host}/${options.owner}/${options.repo}@${this.branchName}`;
+    const scaled = (ms: number) => (options.timeScale !== undefined ? ms / scale : undefined);
+    const retryAfterBaseValue = options.retryAfterBaseValue ?? scaled(1000);
+    const minWriteIntervalMs = options.minWriteIntervalMs ?? scaled(1000);
     this.octokit = createGitHubClient({
       token: options.token,
       baseUrl,
@@ -147,64 +147,62 @@ export class GitHubPublisher implements Publisher {
       ...(options.serverErrorRetries !== undefined ? { serverErrorRetries: options.serverErrorRetries } : {}),
       ...(options.rateLimitRetries !== undefined ? { rateLimitRetries: options.rateLimitRetries } : {}),
       ...(options.maxRateLimitWaitSeconds !== undefined ? { maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds } : {}),
-      ...(options.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: options.retryAfterBaseValue } : {}),
-      ...(options.minWriteIntervalMs !== undefined ? { minWriteIntervalMs: options.minWriteIntervalMs } : {}),
+      ...(retryAfterBaseValue !== undefined ? { retryAfterBaseValue } : {}),
+      ...(minWriteIntervalMs !== undefined ? { minWriteIntervalMs } : {}),
+      onRequest: (method, bytes) => this.budget.record(method, bytes),
+    });
+    this.branch = new GitHubBranch(this.octokit, {
+      owner: options.owner,
+      repo: options.repo,
+      branch: this.branchName,
+      target: this.target,
+      ...(options.committer ? { committer: options.committer } : {}),
     });
   }
 
-  private get repository(): string {
-    return `${this.owner}/${this.repo}`;
-  }
-
   async publish(request: PublishRequest): Promise<PublishResult> {
-    const { files, deletions } = this.prepare(request);
-    // Blobs already written during this publish: a retry on a moved branch reuses them.
-    const blobsWritten = new Set<string>();
+    const { entries } = request;
+    assertUniquePaths(entries, treePathProblem);
+    this.budget.start();
+    // Blobs written during this publish: a retry on a moved branch reuses them.
+    const blobs = new Set<string>();
+    const changed: string[] = [];
+    let from = 0;
+    let state = await this.branch.readHead();
+    if (state === 'empty') {
+      const started = await this.startEmptyRepository(request);
+      if (!started) return this.result(null, changed, null, [], null);
+      changed.push(entries[started.index]!.path);
+      from = started.index + 1;
+      state = started.head;
+    }
 
-    let head = await this.readHead();
     for (let attempt = 1; ; attempt++) {
-      const changes = await this.changesAgainst(head, files, deletions);
-      const changed = [...changes.writes.map((file) => file.path), ...changes.deletes].sort();
-      if (changed.length === 0) {
-        this.log('info', `nothing to publish: ${this.target} already holds these ${files.length} files`, { head: head?.commit ?? null });
-        return { commit: null, changed: [], head: head?.commit ?? null };
+      const head = state === 'empty' ? null : state;
+      const pass = await this.writeChanges(entries, from, head, blobs);
+      const remaining = entries.slice(pass.end).map((entry) => entry.path);
+      const { written, deleted } = pass.writer;
+      if (written.length + deleted.length === 0 || (head && pass.tree === head.tree)) {
+        if (head && pass.writer.changes > 0) this.log('warn', `the new tree equals the branch's tree; no commit made`, { tree: pass.tree });
+        else this.log('info', `nothing more to publish: ${this.target} already holds these files`, { head: head?.commit ?? null });
+        return this.result(changed.length > 0 ? (head?.commit ?? null) : null, changed, head?.commit ?? null, remaining, pass.stop);
       }
-      this.log('info', `publishing ${changed.length} changed paths of ${files.length} files to ${this.target}`, {
-        attempt,
-        head: head?.commit ?? null,
-        writes: changes.writes.length,
-        deletes: changes.deletes.length,
-      });
-
-      const tree = await this.writeTree(head?.tree, changes, blobsWritten);
-      if (head && tree === head.tree) {
-        // Local hashes said otherwise, so this would be an empty commit: refuse to make it.
-        this.log('warn', `the new tree equals the branch's tree; no commit made`, { tree, changed });
-        return { commit: null, changed: [], head: head.commit };
-      }
-      const commit = await this.createCommit(tree, head, request.message);
-      if (await this.moveBranch(head, commit)) {
-        this.log('info', `published ${commit} to ${this.target}`, { commit, parent: head?.commit ?? null, changed: changed.length });
-        return { commit, changed, head: commit };
-      }
-
-      const current = await this.readHead();
-      if (current?.commit === commit) {
-        // The update landed but its answer was lost (a retried request then saw a conflict).
-        return { commit, changed, head: commit };
+      const message = commitMessageOf(request.message, { written: written.length, deleted: deleted.length, remaining: remaining.length });
+      const commit = await this.branch.createCommit(pass.tree!, head, message);
+      const move = await this.branch.moveBranch(head, commit);
+      if (move.moved) {
+        changed.push(...written, ...deleted);
+        this.log('info', `published ${commit} to ${this.target}`, { commit, parent: head?.commit ?? null, changed: written.length + deleted.length, remaining: remaining.length, ...this.budget.requests });
+        return this.result(commit, changed, commit, remaining, pass.stop);
       }
       if (attempt >= this.maxAttempts) {
         throw new PublishConflictError(
           `${this.target} kept moving while publishing: the branch changed under each of ${this.maxAttempts} attempts ` +
-            `(now at ${current?.commit ?? 'nothing'}); nothing was published and nothing on the branch was overwritten`,
+            `(now at ${describeHead(move.head)}); nothing was published and nothing on the branch was overwritten`,
         );
       }
-      this.log('warn', `${this.target} moved during the publish; rebuilding on the new head`, {
-        attempt,
-        expected: head?.commit ?? null,
-        found: current?.commit ?? null,
-      });
-      head = current;
+      this.log('warn', `${this.target} moved during the publish; rebuilding on the new head`, { attempt, expected: head?.commit ?? null, found: describeHead(move.head) });
+      state = move.head;
     }
   }
 
@@ -213,226 +211,105 @@ export class GitHubPublisher implements Publisher {
     if (problem) throw new Error(`invalid path ${JSON.stringify(path)}: ${problem}`);
     let data;
     try {
-      ({ data } = await this.octokit.rest.repos.getContent({ owner: this.owner, repo: this.repo, path, ref: this.branch }));
+      // The object media type goes to 100 MB; the default one answers 403 past 1 MB.
+      ({ data } = await this.octokit.rest.repos.getContent({ owner: this.options.owner, repo: this.options.repo, path, ref: this.branchName, mediaType: { format: 'object' } }));
     } catch (error) {
       // One answer for a missing file, branch and repository content alike.
       if (statusOf(error) === 404) return null;
-      throw explainFailure(error, `reading ${path} from ${this.target}`, this.repository);
+      throw explainFailure(error, `reading ${path} from ${this.target}`, `${this.options.owner}/${this.options.repo}`);
     }
     if (Array.isArray(data) || data.type !== 'file') return null;
-
     let content: Buffer;
     if ('encoding' in data && data.encoding === 'base64' && 'content' in data) {
       content = Buffer.from(data.content, 'base64');
     } else {
-      // Over 1 MB the contents API leaves the content out; the blob API goes to 100 MB.
-      const blob = await this.call(`reading blob ${data.sha} (${path})`, () =>
-        this.octokit.rest.git.getBlob({ owner: this.owner, repo: this.repo, file_sha: data.sha }),
+      // Past 1 MB the object media type leaves the content out; the blob API goes to 100 MB.
+      const blob = await this.branch.call(`reading blob ${data.sha} (${path})`, () =>
+        this.octokit.rest.git.getBlob({ owner: this.options.owner, repo: this.options.repo, file_sha: data.sha }),
       );
       content = Buffer.from(blob.data.content, 'base64');
     }
-    if (gitBlobSha(content) !== data.sha) {
-      throw new Error(`reading ${path} from ${this.target}: the content does not hash to its blob ${data.sha}`);
-    }
+    if (gitBlobSha(content) !== data.sha) throw new Error(`reading ${path} from ${this.target}: the content does not hash to its blob ${data.sha}`);
     // A copy: small decoded Buffers are views into Node's shared pool.
     return new Uint8Array(content);
   }
 
-  /** Checks the request before any network call and hashes every file once. */
-  private prepare(request: PublishRequest): { files: LocalFile[]; deletions: string[] } {
-    const seen = new Set<string>();
-    const claim = (path: string, what: string): void => {
-      const problem = treePathProblem(path);
-      if (problem) throw new Error(`cannot publish ${what} ${JSON.stringify(path)}: the path ${problem}`);
-      if (seen.has(path)) throw new Error(`cannot publish: ${JSON.stringify(path)} appears more than once among the files and deletions`);
-      seen.add(path);
-    };
-    for (const file of request.files) {
-      claim(file.path, 'file');
-      if (file.content.byteLength > GITHUB_FILE_LIMIT_BYTES) throw new FileTooLargeError(file.path, file.content.byteLength);
-    }
-    for (const path of request.deletions) claim(path, 'deletion');
-
-    const files = request.files.map((file: PublishFile): LocalFile => {
-      if (file.content.byteLength > GITHUB_FILE_WARNING_BYTES) {
-        this.log('warn', `${file.path} is ${formatBytes(file.content.byteLength)}; GitHub warns about files over 50 MiB`, {
-          path: file.path,
-          size: file.content.byteLength,
-        });
-      }
-      return { path: file.path, content: file.content, sha: gitBlobSha(file.content) };
-    });
-    return { files, deletions: [...request.deletions] };
-  }
-
-  /** The branch head, or null when the branch (or the whole repository) has nothing yet. */
-  private async readHead(): Promise<Head | null> {
-    let ref;
-    try {
-      ref = await this.octokit.rest.git.getRef({ owner: this.owner, repo: this.repo, ref: `heads/${this.branch}` });
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 404 || (status === 409 && EMPTY_REPOSITORY.test(githubMessage(error)))) return null;
-      throw explainFailure(error, `reading branch ${this.target}`, this.repository);
-    }
-    const { sha, type } = ref.data.object;
-    if (type !== 'commit') throw new Error(`${this.target} points at a ${type} (${sha}), not a commit`);
-    const commit = await this.call(`reading commit ${sha} of ${this.target}`, () =>
-      this.octokit.rest.git.getCommit({ owner: this.owner, repo: this.repo, commit_sha: sha }),
-    );
-    return { commit: sha, tree: commit.data.tree.sha };
-  }
-
-  private async changesAgainst(head: Head | null, files: readonly LocalFile[], deletions: readonly string[]): Promise<Changes> {
-    if (!head) return { writes: files, deletes: [] };
-    const tree = await RemoteTree.load(head.tree, (sha, recursive) => this.listTree(sha, recursive));
-    if (!tree.wasComplete) this.log('info', `the tree of ${this.target} is too large to list at once; reading the directories needed`, { tree: head.tree });
-
-    const writes: LocalFile[] = [];
-    for (const file of files) {
-      const entry = await tree.get(file.path);
-      if (!entry || entry.type !== 'blob' || entry.sha !== file.sha) writes.push(file);
-    }
-    const deletes: string[] = [];
-    for (const path of deletions) {
-      const entry = await tree.get(path);
-      // Only files are deleted: a directory at that path is not what the caller meant.
-      if (entry && entry.type !== 'tree') deletes.push(path);
-    }
-    if (tree.requestCount > 1) this.log('debug', `listed the tree of ${this.target} in ${tree.requestCount} requests`);
-    return { writes, deletes };
-  }
-
-  private async listTree(sha: string, recursive: boolean): Promise<TreeListing> {
-    const { data } = await this.call(`listing tree ${sha} of ${this.target}`, () =>
-      this.octokit.rest.git.getTree({ owner: this.owner, repo: this.repo, tree_sha: sha, ...(recursive ? { recursive: '1' } : {}) }),
-    );
-    return {
-      truncated: data.truncated,
-      entries: data.tree.flatMap((entry) =>
-        entry.path !== undefined && entry.sha !== undefined && entry.type !== undefined && entry.mode !== undefined
-          ? [{ path: entry.path, mode: entry.mode, type: entry.type, sha: entry.sha }]
-          : [],
-      ),
-    };
-  }
-
   /**
-   * Writes the changes as one tree on `baseTree`, or as a chain of trees when the content
-   * would make one request body too large. Returns the final tree.
+   * Takes entries from `from` on while the budget lasts: unchanged ones cost nothing, changed
+   * ones go to the tree writer. Returns the tree with the changes and where it stopped.
    */
-  private async writeTree(baseTree: string | undefined, changes: Changes, blobsWritten: Set<string>): Promise<string> {
-    // Binary content cannot travel inline: it becomes blobs first (one request each, but
-    // the site is JSON, so these are few).
-    for (const file of changes.writes) {
-      if (blobsWritten.has(file.sha) || isInlineText(file.content)) continue;
-      await this.createBlob(file);
-      blobsWritten.add(file.sha);
-    }
-
-    let base = baseTree;
-    let batch: TreeEntry[] = [];
-    let batchBytes = 0;
-    let requests = 0;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const entries = batch;
-      batch = [];
-      batchBytes = 0;
-      requests++;
-      const { data } = await this.call(`creating a tree of ${entries.length} entries for ${this.target}`, () =>
-        this.octokit.rest.git.createTree({ owner: this.owner, repo: this.repo, tree: entries, ...(base ? { base_tree: base } : {}) }),
-      );
-      base = data.sha;
-    };
-    const add = async (entry: TreeEntry, bytes: number): Promise<void> => {
-      if (batchBytes > 0 && batchBytes + bytes > this.maxTreeRequestBytes) await flush();
-      batch.push(entry);
-      batchBytes += bytes;
-    };
-
-    for (const file of changes.writes) {
-      if (blobsWritten.has(file.sha)) {
-        await add({ path: file.path, mode: '100644', type: 'blob', sha: file.sha }, file.path.length + ENTRY_OVERHEAD_BYTES);
-      } else {
-        // Decoded only here, one request's worth at a time, to keep memory to one batch.
-        const content = decodeText(file.content);
-        await add({ path: file.path, mode: '100644', type: 'blob', content }, file.path.length + ENTRY_OVERHEAD_BYTES + jsonStringBytes(file.content));
+  private async writeChanges(entries: readonly PublishEntry[], from: number, head: Head | null, blobs: Set<string>): Promise<Pass> {
+    const remote = head ? await RemoteTree.load(head.tree, (sha, recursive) => this.branch.listTree(sha, recursive)) : null;
+    if (remote && !remote.wasComplete) this.log('info', `the tree of ${this.target} is too large to list at once; reading the directories needed`);
+    const writer = new TreeWriter(this.branch, head?.tree, this.bounds, blobs);
+    let stop: PublishStop | null = null;
+    let index = from;
+    for (; index < entries.length; index++) {
+      if (this.budget.timeIsUp()) {
+        stop = this.budget.stop('time', index, entries.length);
+        break;
       }
-    }
-    for (const path of changes.deletes) {
-      await add({ path, mode: '100644', type: 'blob', sha: null }, path.length + ENTRY_OVERHEAD_BYTES);
-    }
-    await flush();
-    if (requests > 1) this.log('info', `wrote the changes as ${requests} chained tree requests`, { requests });
-    if (!base) throw new Error('no tree was written');
-    return base;
-  }
-
-  private async createBlob(file: LocalFile): Promise<void> {
-    const content = Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength).toString('base64');
-    const { data } = await this.call(`creating the blob of ${file.path} (${formatBytes(file.content.byteLength)})`, () =>
-      this.octokit.rest.git.createBlob({ owner: this.owner, repo: this.repo, content, encoding: 'base64' }),
-    );
-    if (data.sha !== file.sha) {
-      throw new Error(`GitHub stored ${file.path} as blob ${data.sha}, but its content hashes to ${file.sha}`);
-    }
-  }
-
-  private async createCommit(tree: string, head: Head | null, message: string): Promise<string> {
-    const identity = this.committer ? { author: this.committer, committer: this.committer } : {};
-    const { data } = await this.call(`creating the commit for ${this.target}`, () =>
-      this.octokit.rest.git.createCommit({
-        owner: this.owner,
-        repo: this.repo,
-        message,
-        tree,
-        parents: head ? [head.commit] : [],
-        ...identity,
-      }),
-    );
-    return data.sha;
-  }
-
-  /** Points the branch at `commit`, fast-forward only; false when another writer got there first. */
-  private async moveBranch(head: Head | null, commit: string): Promise<boolean> {
-    try {
-      if (head) {
-        await this.octokit.rest.git.updateRef({ owner: this.owner, repo: this.repo, ref: `heads/${this.branch}`, sha: commit, force: false });
-      } else {
-        await this.octokit.rest.git.createRef({ owner: this.owner, repo: this.repo, ref: `refs/heads/${this.branch}`, sha: commit });
+      const { path } = entries[index]!;
+      const content = await entries[index]!.read();
+      const existing = remote ? await remote.get(path) : null;
+      if (content === null) {
+        // Only files are deleted: a directory at that path is not what the caller meant.
+        if (!existing || existing.type === 'tree') continue;
+        if (!this.budget.allows(writer.costOfDelete(path))) {
+          stop = this.budget.stop('content-requests', index, entries.length);
+          break;
+        }
+        await writer.delete(path);
+        continue;
       }
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 422 && REF_CONFLICT.test(githubMessage(error))) return false;
-      throw explainFailure(error, `${head ? 'updating' : 'creating'} ${this.target}`, this.repository);
+      this.checkSize(path, content);
+      const sha = gitBlobSha(content);
+      if (existing?.type === 'blob' && existing.sha === sha) continue;
+      if (!this.budget.allows(writer.costOfWrite(path, content, sha))) {
+        stop = this.budget.stop('content-requests', index, entries.length);
+        break;
+      }
+      await writer.write(path, content, sha);
     }
+    const tree = await writer.finish();
+    if (writer.treeRequests > 1) this.log('info', `wrote the changes as ${writer.treeRequests} chained tree requests`, { requests: writer.treeRequests });
+    if (stop) this.log('warn', stop.message, { limit: stop.limit, ...this.budget.requests });
+    return { writer, tree, end: index, stop };
   }
 
-  /** Runs one GitHub call (retried by the plugins), turning a final failure into a clear error. */
-  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (statusOf(error) === 409 && EMPTY_REPOSITORY.test(githubMessage(error))) {
-        throw new GitHubApiError(
-          `${action}: ${this.repository} is an empty repository, and GitHub's Git Data API cannot make its first commit; ` +
-            `push any commit to it (e.g. a README on the default branch), then publish again`,
-          409,
-          { cause: error },
-        );
-      }
-      throw explainFailure(error, action, this.repository);
+  /** The first entry with content becomes the repository's first commit, through the Contents API. */
+  private async startEmptyRepository(request: PublishRequest): Promise<{ head: Head; index: number } | null> {
+    for (let index = 0; index < request.entries.length; index++) {
+      const entry = request.entries[index]!;
+      const content = await entry.read();
+      if (content === null) continue;
+      this.checkSize(entry.path, content);
+      this.log('info', `${this.target}: the repository is empty; making its first commit with ${entry.path} through the Contents API`);
+      const message = commitMessageOf(request.message, { written: 1, deleted: 0, remaining: request.entries.length - index - 1 });
+      return { head: await this.branch.createFirstCommit(entry.path, content, message), index };
     }
+    return null;
   }
+
+  private checkSize(path: string, content: Uint8Array): void {
+    const size = content.byteLength;
+    if (size > GITHUB_FILE_LIMIT_BYTES) throw new FileTooLargeError(path, size, `GitHub refuses files over ${GITHUB_FILE_LIMIT_BYTES} bytes (100 MiB)`);
+    const base64 = Math.ceil(size / 3) * 4;
+    const body = BLOB_REQUEST_OVERHEAD_BYTES + (isInlineText(content) ? Math.min(jsonStringBytes(content), base64) : base64);
+    if (body > this.maxRequestBytes) throw new FileTooLargeError(path, size, `it cannot travel in one request under GitHub's ${this.maxRequestBytes}-byte request limit`);
+    if (size > GITHUB_FILE_WARNING_BYTES) this.log('warn', `${path} is ${formatBytes(size)}; GitHub warns about files over 50 MiB`, { path, size });
+  }
+
+  private result(commit: string | null, changed: string[], head: string | null, remaining: string[], stoppedBy: PublishStop | null): PublishResult {
+    return { commit, changed: [...changed].sort(), head, remaining, stoppedBy, requests: this.budget.requests };
+  }
+}
+
+function describeHead(head: HeadState): string {
+  return head === null || head === 'empty' ? 'nothing' : head.commit;
 }
 
 /** The parts of git's ref name rules a branch name can break (git check-ref-format). */
 function isBranchName(name: string): boolean {
-  return (
-    name !== '' &&
-    !/[\x00-\x20\x7f~^:?*[\\]/.test(name) &&
-    !/(^|\/)\.|\.\.|\/\/|@\{|\.lock(\/|$)|^\/|\/$|\.$/.test(name) &&
-    name !== '@'
-  );
+  return name !== '' && !/[\x00-\x20\x7f~^:?*[\\]/.test(name) && !/(^|\/)\.|\.\.|\/\/|@\{|\.lock(\/|$)|^\/|\/$|\.$/.test(name) && name !== '@';
 }

@@ -9,22 +9,37 @@
  * error bodies and rate-limit headers, so a real Octokit (with its retry and throttling
  * plugins) can be pointed at it through `baseUrl`.
  *
- * Request pipeline: read body → beforeRequest hooks → injected fault? → auth → rate limit
- * → route. Every request, whatever its outcome, is appended to `requests`.
+ * It holds clients to github.com's limits (LIMITS.md; `limits: false` turns them off): tree
+ * requests GitHub would time out on, request bodies over 100 MB, the secondary rate limits on
+ * content-creating requests (on a clock tests may run fast), the contents API's 1 MB, the
+ * truncation of large tree listings, 409 in an empty repository, and protected branches.
+ *
+ * Request pipeline: read body → body size → beforeRequest hooks → injected fault? → auth →
+ * primary rate limit → secondary limits → route. Every request, whatever its outcome, is
+ * appended to `requests` and counted in `stats`.
  *
  *   const emulator = await GitHubEmulator.start({ repoDir, owner: 'futel', repo: 'usage', token });
  *   const octokit = new Octokit({ baseUrl: emulator.url, auth: token });
  *   ...
  *   await emulator.close();
  */
-import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sodium from 'libsodium-wrappers';
-import { gitDataRoutes } from './github/git-data.js';
 import { GitRepository } from '../adapters/git/repository.js';
+import { contentsRoutes } from './github/contents.js';
+import { gitDataRoutes } from './github/git-data.js';
 import { ApiError, DOCUMENTATION_URL, type ApiResponse, type RequestContext, type Route } from './github/http.js';
+import { RequestLimiter, resolveLimits, SimulatedClock, type GitHubLimits, type GitHubRequestStats } from './github/limits.js';
+import { refRoutes, type BranchRefusal } from './github/refs.js';
+import { RepoContext } from './github/repo-context.js';
 import { generateSecretsKeyPair, openSecret, secretsRoutes, type SecretsKeyPair, type StoredSecret } from './github/secrets.js';
+import { errorResponse, faultResponse, newRequestId, parseJsonBody, readBody, sendResponse, urlHost, type FaultRule } from './github/wire.js';
+
+export { GITHUB_LIMITS, NO_LIMITS, SimulatedClock, type GitHubLimits, type GitHubRequestStats } from './github/limits.js';
+export type { BranchRefusal } from './github/refs.js';
+export type { FaultRule } from './github/wire.js';
 
 export interface GitHubEmulatorOptions {
   /** A git repository (bare or not); created with `git init --bare` if missing or empty. */
@@ -38,12 +53,24 @@ export interface GitHubEmulatorOptions {
   /** Default 0 (any free port). */
   port?: number;
   /**
-   * github.com answers 409 "Git Repository is empty." to blob, tree and commit requests in
-   * a repository without any ref, so a branch cannot be bootstrapped there through the Git
-   * Data API. Off by default so a fresh emulator repository can be published to; turn it on
-   * to test a client against that github.com behaviour.
+   * github.com's limits (LIMITS.md), each overridable; `false` turns them all off for
+   * experiments (a kind emulator that accepts anything up to 160 MiB).
    */
-  strictEmptyRepository?: boolean;
+  limits?: Partial<GitHubLimits> | false;
+  /**
+   * The emulator's time in ms since the epoch, for the rate-limit windows (default
+   * `Date.now`). A SimulatedClock lets tests move an hour ahead at once.
+   */
+  clock?: () => number;
+  /** Runs the emulator's clock this many times faster than real time (default 1); ignored with `clock`. */
+  timeScale?: number;
+  /**
+   * What `requests` keeps: `full` (default) records each request's parsed body; `summary`
+   * leaves bodies out, so a long run (a whole-history publish) does not hold every byte sent.
+   */
+  requestLog?: 'full' | 'summary';
+  /** Branches (by name) whose ref updates are refused, and how. */
+  protectedBranches?: Record<string, BranchRefusal>;
   /** Requests per hour before 403 "API rate limit exceeded" (default 5000, GitHub's); false: unlimited. */
   rateLimit?: number | false;
   /** Author/committer of commits created without one (GitHub uses the token's user). */
@@ -61,19 +88,6 @@ export interface RecordedRequest {
   query?: string;
 }
 
-export interface FaultRule {
-  /** Matches any method when absent (case-insensitive otherwise). */
-  method?: string;
-  /** Tested against the decoded path (as in `requests`); any path when absent. */
-  path?: RegExp;
-  /** How many matching requests get this response. */
-  times: number;
-  status: number;
-  headers?: Record<string, string>;
-  /** JSON-encoded unless a string; default GitHub's `{ message, documentation_url }`. */
-  body?: unknown;
-}
-
 export interface BeforeRequestInfo {
   method: string;
   path: string;
@@ -84,8 +98,6 @@ export type BeforeRequestHook = (request: BeforeRequestInfo) => Promise<void> | 
 
 const DEFAULT_RATE_LIMIT = 5000;
 const RATE_WINDOW_MS = 60 * 60 * 1000;
-/** GitHub's blob limit is 100 MB, which is ~134 MB as base64 inside JSON. */
-const MAX_BODY_BYTES = 160 * 1024 * 1024;
 const DEFAULT_IDENTITY = { name: 'GitHub Emulator', email: 'github-emulator@users.noreply.localhost' };
 
 export class GitHubEmulator {
@@ -106,29 +118,40 @@ export class GitHubEmulator {
   private rateWindow = { used: 0, resetAt: 0 };
   private closing: Promise<void> | undefined;
   private readonly tokenDigest: Buffer | undefined;
+  private readonly limiter: RequestLimiter;
+  private readonly clock: () => number;
+  private readonly protections = new Map<string, BranchRefusal>();
 
   private constructor(
     private readonly server: http.Server,
     url: string,
     git: GitRepository,
     private readonly options: GitHubEmulatorOptions,
+    limits: GitHubLimits,
   ) {
     this.url = url;
     this.gitDir = git.gitDir;
     this.actionsSecretsKeyPair = generateSecretsKeyPair();
     this.tokenDigest = options.token === undefined ? undefined : digest(options.token);
-    const now = () => new Date();
+    this.clock = options.clock ?? new SimulatedClock(options.timeScale ?? 1).now;
+    this.limiter = new RequestLimiter(limits, this.clock);
+    for (const [branch, refusal] of Object.entries(options.protectedBranches ?? {})) this.protectBranch(branch, refusal);
+    const now = () => new Date(this.clock());
+    const context = new RepoContext({
+      git,
+      owner: options.owner,
+      repo: options.repo,
+      baseUrl: url,
+      serialize: (task) => this.serialize(task),
+      limiter: this.limiter,
+      identity: options.identity ?? DEFAULT_IDENTITY,
+      now,
+    });
+    const protection = (ref: string) => this.protections.get(ref);
     this.routes = [
-      ...gitDataRoutes({
-        git,
-        owner: options.owner,
-        repo: options.repo,
-        baseUrl: url,
-        serialize: (task) => this.serialize(task),
-        strictEmptyRepository: options.strictEmptyRepository ?? false,
-        identity: options.identity ?? DEFAULT_IDENTITY,
-        now,
-      }),
+      ...contentsRoutes(context, protection),
+      ...refRoutes(context, protection),
+      ...gitDataRoutes(context),
       ...secretsRoutes({
         keyPair: () => this.actionsSecretsKeyPair,
         secrets: this.secrets,
@@ -143,6 +166,9 @@ export class GitHubEmulator {
       throw new Error(`invalid repository name ${options.owner}/${options.repo}`);
     }
     if (options.token !== undefined && options.token.length === 0) throw new Error('token must not be empty');
+    // Checked before anything listens: a refused option must leave no server behind.
+    const limits = resolveLimits(options.limits);
+    if (options.timeScale !== undefined && !(options.timeScale >= 0)) throw new Error('timeScale must be zero (stopped) or more');
     await sodium.ready;
     const git = await GitRepository.open(options.repoDir);
 
@@ -157,7 +183,7 @@ export class GitHubEmulator {
       });
     });
     const { port } = server.address() as AddressInfo;
-    emulator = new GitHubEmulator(server, `http://${urlHost(host)}:${port}`, git, options);
+    emulator = new GitHubEmulator(server, `http://${urlHost(host)}:${port}`, git, options, limits);
     return emulator;
   }
 
@@ -171,6 +197,22 @@ export class GitHubEmulator {
   /** Drops faults not yet consumed. */
   clearFaults(): void {
     this.faults.length = 0;
+  }
+
+  /** Requests received so far: total, content-creating, largest body, refused by a limit. */
+  get stats(): GitHubRequestStats {
+    return this.limiter.stats;
+  }
+
+  /** The limits in force. */
+  get limits(): GitHubLimits {
+    return this.limiter.limits;
+  }
+
+  /** Refuses every update of `branch` as `refusal` says, or (null) lifts the protection. */
+  protectBranch(branch: string, refusal: BranchRefusal | null): void {
+    if (refusal === null) this.protections.delete(`refs/heads/${branch}`);
+    else this.protections.set(`refs/heads/${branch}`, refusal);
   }
 
   /**
@@ -245,8 +287,12 @@ export class GitHubEmulator {
 
     let body: unknown;
     let response: ApiResponse;
+    const requestId = newRequestId();
     try {
-      body = await readJsonBody(req);
+      const { text, bytes } = await readBody(req, this.limiter.limits.requestBytes);
+      this.limiter.record(method, bytes);
+      this.limiter.checkBody(bytes);
+      body = parseJsonBody(text ?? '');
       for (const hook of [...this.hooks]) await hook({ method, path, ...(body !== undefined ? { body } : {}) });
       const fault = this.takeFault(method, path);
       if (fault) {
@@ -254,18 +300,19 @@ export class GitHubEmulator {
       } else {
         this.authenticate(req.headers.authorization);
         this.consumeRateLimit();
-        response = await this.route({ method, path, query: url.searchParams, body, accept: String(req.headers.accept ?? '') });
+        this.limiter.admitContentRequest(method, requestId);
+        response = await this.route({ method, path, query: url.searchParams, body, bodyBytes: bytes, accept: String(req.headers.accept ?? '') });
       }
     } catch (error) {
       response = errorResponse(error);
     }
 
     const record: RecordedRequest = { method, path, status: response.status };
-    if (body !== undefined) record.body = body;
+    if (body !== undefined && this.options.requestLog !== 'summary') record.body = body;
     if (query) record.query = query;
     // Recorded before the response goes out, so a client that awaited it always finds it here.
     this.requests.push(record);
-    sendResponse(res, response, this.rateLimitHeaders());
+    sendResponse(res, response, { ...this.rateLimitHeaders(), 'x-github-request-id': requestId });
   }
 
   private takeFault(method: string, path: string): FaultRule | undefined {
@@ -292,7 +339,7 @@ export class GitHubEmulator {
   }
 
   private consumeRateLimit(): void {
-    const now = Date.now();
+    const now = this.clock();
     if (now >= this.rateWindow.resetAt) this.rateWindow = { used: 0, resetAt: now + RATE_WINDOW_MS };
     const limit = this.options.rateLimit ?? DEFAULT_RATE_LIMIT;
     if (limit !== false && this.rateWindow.used >= limit) {
@@ -312,7 +359,7 @@ export class GitHubEmulator {
       'x-ratelimit-limit': String(limit),
       'x-ratelimit-remaining': String(remaining),
       'x-ratelimit-used': String(used),
-      'x-ratelimit-reset': String(Math.ceil((resetAt || Date.now() + RATE_WINDOW_MS) / 1000)),
+      'x-ratelimit-reset': String(Math.ceil((resetAt || this.clock() + RATE_WINDOW_MS) / 1000)),
       'x-ratelimit-resource': 'core',
     };
   }
@@ -338,70 +385,4 @@ export class GitHubEmulator {
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
-}
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Keep draining so the connection stays usable for the error response.
-    if (size > MAX_BODY_BYTES) tooLarge = true;
-    else chunks.push(chunk);
-  }
-  if (tooLarge) throw new ApiError(413, 'Request body too large');
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError(400, 'Problems parsing JSON');
-  }
-}
-
-function faultResponse(rule: FaultRule): ApiResponse {
-  const headers = rule.headers ?? {};
-  if (rule.status === 204 || rule.status === 304) return { status: rule.status, headers };
-  if (typeof rule.body === 'string') {
-    return { status: rule.status, headers, raw: { data: Buffer.from(rule.body, 'utf8'), contentType: 'text/plain; charset=utf-8' } };
-  }
-  const body = rule.body ?? { message: http.STATUS_CODES[rule.status] ?? 'Error', documentation_url: DOCUMENTATION_URL };
-  return { status: rule.status, headers, body };
-}
-
-function errorResponse(error: unknown): ApiResponse {
-  if (error instanceof ApiError) return { status: error.status, body: error.toBody(), headers: error.headers };
-  // Unexpected failures (a git command failing, a hook throwing) are 500s with enough detail
-  // to debug a test; GitHub itself only says "Server Error".
-  const detail = error instanceof Error ? error.message : String(error);
-  return { status: 500, body: { message: 'Server Error', documentation_url: DOCUMENTATION_URL, emulator_error: detail } };
-}
-
-function sendResponse(res: http.ServerResponse, response: ApiResponse, rateHeaders: Record<string, string>): void {
-  const headers: Record<string, string> = {
-    'x-github-media-type': 'github.v3; format=json',
-    'x-github-api-version-selected': '2022-11-28',
-    'x-github-request-id': randomBytes(8).toString('hex').toUpperCase(),
-    ...rateHeaders,
-  };
-  let payload: Buffer | undefined;
-  if (response.raw) {
-    headers['content-type'] = response.raw.contentType;
-    payload = response.raw.data;
-  } else if (response.body !== undefined && response.status !== 204 && response.status !== 304) {
-    headers['content-type'] = 'application/json; charset=utf-8';
-    payload = Buffer.from(JSON.stringify(response.body), 'utf8');
-  }
-  // Explicit headers (an injected fault's retry-after, a Location) win over the defaults.
-  Object.assign(headers, response.headers);
-  if (payload) headers['content-length'] = String(payload.length);
-  res.writeHead(response.status, headers);
-  res.end(payload);
 }

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GitHubEmulator } from '../emulators/github-server.js';
+import type { GitHubRequestStats } from '../emulators/github/limits.js';
 import { prepareHome } from './home.js';
 import { createPipelineQueues, publishMessages, sendBodies, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
 import { STEPS } from '../handlers/steps.js';
@@ -70,6 +71,11 @@ export interface EmbeddedOptions {
    */
   readonly messaging?: { readonly aws: LocalAws; readonly queues: PipelineQueues };
   /**
+   * With `publish: 'github'`, a GitHub emulator that outlives this run (benchmarks that publish
+   * over several runs under one hourly budget); by default each run starts its own.
+   */
+  readonly github?: { readonly emulator: GitHubEmulator; readonly token: string; readonly timeScale: number };
+  /**
    * Wraps the bucket (tests inject storage faults at the adapter boundary). A function cannot
    * cross into a step process, so the steps then run in this process and memory is not measured.
    */
@@ -80,7 +86,17 @@ export interface EmbeddedOptions {
 export interface LimitsReport extends ExecutionStats {
   /** Whether the limits were enforced (`--no-limits` turns them off). */
   readonly enforced: boolean;
+  /** Requests this run made to the GitHub emulator (with `--publish github`). */
+  readonly github: GitHubRequestStats | null;
 }
+
+/**
+ * The local GitHub emulator's clock runs this much faster than real time, and the publisher's
+ * waits (secondary-limit `retry-after`, write spacing) shrink alike: a publish paced at 80
+ * content-creating requests a minute does not keep a user waiting for minutes. The budgets and
+ * every request's size are exactly github.com's.
+ */
+export const LOCAL_GITHUB_TIME_SCALE = 60;
 
 export interface EmbeddedReport extends Omit<RunReport, 'finishedAt'> {
   readonly status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
@@ -97,11 +113,11 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
   const rerun = options.day !== undefined || options.rebuildAll === true;
   const ownAws = rerun || options.messaging ? null : await startLocalAws();
   const aws = rerun ? null : (options.messaging?.aws ?? ownAws);
-  const githubToken = randomBytes(16).toString('hex');
   // The repository must exist as the local publisher makes it (with a work tree) before the
   // emulator opens it, or the emulator would create a bare one.
   const localPublisher = await LocalGitPublisher.open(paths.site);
-  const github = options.publish === 'github' ? await GitHubEmulator.start({ repoDir: paths.site, owner: 'futel', repo: 'usage', token: githubToken }) : null;
+  const github = options.publish === 'github' ? (options.github ?? (await startGitHub(paths.site))) : null;
+  const githubBefore = github?.emulator.stats;
   const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
   let local: LocalDeps | undefined;
   try {
@@ -110,7 +126,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       bucketDirectory: paths.bucket,
       ...(aws && queues ? { queue: { clientConfig: aws.clientConfig(), queueUrl: queues.queueUrl } } : {}),
       publisher: github
-        ? { kind: 'github', baseUrl: github.url, token: githubToken, owner: 'futel', repo: 'usage', branch: 'gh-pages' }
+        ? { kind: 'github', baseUrl: github.emulator.url, token: github.token, owner: 'futel', repo: 'usage', branch: 'gh-pages', timeScale: github.timeScale }
         : { kind: 'git', directory: paths.site, branch: 'gh-pages' },
       config: { ...DEFAULT_CONFIG, ...options.config, drain: { ...DEFAULT_CONFIG.drain, receiveWaitSeconds: 0, ...options.config?.drain } },
       charts: true,
@@ -140,7 +156,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     // Through the API the branch moves without its work tree; bring the files up to date.
     if (github) await localPublisher.syncWorkTree();
     const queueState = aws && queues ? await queueDepths(aws, queues) : null;
-    const base = { queue: queueState, bucket: paths.bucket, site: paths.site, limits: { ...result.stats, enforced } };
+    const base = { queue: queueState, bucket: paths.bucket, site: paths.site, limits: { ...result.stats, enforced, github: github && githubBefore ? statsSince(githubBefore, github.emulator.stats) : null } };
     if (result.status === 'SUCCEEDED') {
       const report = result.output as RunReport | null;
       if (!report || typeof report !== 'object' || !('runId' in report)) return { ...emptyReport(executionName), ...base, status: 'SKIPPED' };
@@ -159,9 +175,25 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     // Released by the run's last step; this frees it only if the run never got that far.
     if (local) await releaseLock(local.deps, sanitiseRunId(executionName)).catch(() => undefined);
     local?.close();
-    await github?.close();
+    if (github && !options.github) await github.emulator.close();
     await ownAws?.close();
   }
+}
+
+async function startGitHub(repoDir: string): Promise<{ emulator: GitHubEmulator; token: string; timeScale: number }> {
+  const token = randomBytes(16).toString('hex');
+  const emulator = await GitHubEmulator.start({ repoDir, owner: 'futel', repo: 'usage', token, timeScale: LOCAL_GITHUB_TIME_SCALE, requestLog: 'summary' });
+  return { emulator, token, timeScale: LOCAL_GITHUB_TIME_SCALE };
+}
+
+function statsSince(before: GitHubRequestStats, after: GitHubRequestStats): GitHubRequestStats {
+  return {
+    requests: after.requests - before.requests,
+    contentRequests: after.contentRequests - before.contentRequests,
+    // Since the emulator started: this run's own, unless an emulator outlives runs (benchmarks).
+    largestRequestBytes: after.largestRequestBytes,
+    limitRefusals: after.limitRefusals - before.limitRefusals,
+  };
 }
 
 function handlersOver(deps: PipelineDeps): Record<PipelineStep, StepHandler<unknown>> {
@@ -187,7 +219,7 @@ async function total(queue: MessageQueue): Promise<number> {
 }
 
 function emptyReport(runId: string): Omit<RunReport, 'finishedAt'> {
-  return { runId, mode: 'scheduled', received: 0, kept: 0, dropped: { hostname: 0, channel: 0, event: 0 }, malformed: 0, daysMerged: 0, daysBuilt: 0, daysRefused: 0, rejectedLines: 0, filesPublished: 0, commit: null };
+  return { runId, mode: 'scheduled', received: 0, kept: 0, dropped: { hostname: 0, channel: 0, event: 0 }, malformed: 0, daysMerged: 0, daysBuilt: 0, daysRefused: 0, rejectedLines: 0, filesPublished: 0, commit: null, publishBacklog: 0, publishStoppedBy: null };
 }
 
 export type { LocalAws };

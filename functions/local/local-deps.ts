@@ -25,8 +25,8 @@ export type PublisherSpec =
       readonly owner: string;
       readonly repo: string;
       readonly branch: string;
-      /** Milliseconds per second of `retry-after` (the emulator may run on simulated time). */
-      readonly retryAfterBaseValue?: number;
+      /** The emulator's clock runs this many times faster than real time (its waits shrink alike). */
+      readonly timeScale?: number;
     };
 
 export interface LocalDepsSpec {
@@ -79,6 +79,6 @@ async function createPublisher(spec: PublisherSpec): Promise<Publisher> {
     branch: spec.branch,
     baseUrl: spec.baseUrl,
     token: spec.token,
-    ...(spec.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: spec.retryAfterBaseValue } : {}),
+    ...(spec.timeScale !== undefined ? { timeScale: spec.timeScale } : {}),
   });
 }

@@ -20,6 +20,10 @@ export interface RunReport {
   readonly rejectedLines: number;
   readonly filesPublished: number;
   readonly commit: string | null;
+  /** Paths built but not yet on the branch (a publish its budget stopped); the next runs publish them. */
+  readonly publishBacklog: number;
+  /** Which limit stopped the publish early, in words, or null. */
+  readonly publishStoppedBy: string | null;
   readonly finishedAt: string;
 }
 
@@ -32,7 +36,12 @@ export interface FinishInput {
   readonly daysMerged: number;
   readonly daysBuilt: number;
   readonly finalized: { readonly rejected: number; readonly refused?: number };
-  readonly published: { readonly commit: string | null; readonly filesPublished: number };
+  readonly published: {
+    readonly commit: string | null;
+    readonly filesPublished: number;
+    readonly publishBacklog?: number;
+    readonly stoppedBy?: { readonly message: string } | null;
+  };
 }
 
 export async function finishRun(deps: PipelineDeps, input: FinishInput): Promise<RunReport> {
@@ -49,6 +58,8 @@ export async function finishRun(deps: PipelineDeps, input: FinishInput): Promise
     rejectedLines: input.finalized.rejected,
     filesPublished: input.published.filesPublished,
     commit: input.published.commit,
+    publishBacklog: input.published.publishBacklog ?? 0,
+    publishStoppedBy: input.published.stoppedBy?.message ?? null,
     finishedAt: deps.clock().toISOString(),
   };
   await writeRunRecord(deps, input.runId, 'report.json', report);

@@ -42,6 +42,8 @@ export interface GitHubClientOptions {
    * plugin's process-wide 1 s, as GitHub recommends; tests set 0.
    */
   minWriteIntervalMs?: number;
+  /** Called for every HTTP request sent (retries included), with its method and body size. */
+  onRequest?: (method: string, bodyBytes: number) => void;
 }
 
 /**
@@ -73,8 +75,21 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubOctokit 
       return true;
     };
 
+  const onRequest = options.onRequest;
   const octokit = new GitHubOctokit({
     baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    // Below the plugins, so every request on the wire is seen, retries included.
+    ...(onRequest
+      ? {
+          request: {
+            fetch: (url: string | URL | Request, init?: RequestInit) => {
+              const body = init?.body;
+              onRequest((init?.method ?? 'GET').toUpperCase(), typeof body === 'string' ? Buffer.byteLength(body) : 0);
+              return fetch(url, init);
+            },
+          },
+        }
+      : {}),
     userAgent: options.userAgent ?? 'usage-pipeline',
     ...(typeof options.token === 'string' ? { auth: options.token } : {}),
     // Octokit's own request log goes to debug (the adapter reports what matters), and only

@@ -137,6 +137,7 @@ function describe(r: EmbeddedReport): string {
     `days merged ${r.daysMerged}, days built ${r.daysBuilt}${r.rejectedLines > 0 ? `, lines rejected ${r.rejectedLines}` : ''}`,
     ...(r.daysRefused > 0 ? [`days REFUSED ${r.daysRefused}: their daily objects shrank; the published days were kept (runs/${r.runId}/plan.json says which; re-run a day with --day to accept it)`] : []),
     `files published ${r.filesPublished}, commit ${r.commit ?? 'none (nothing changed)'}`,
+    ...(r.publishBacklog > 0 ? [`publish backlog: ${r.publishBacklog} path(s) wait for the next run (${r.publishStoppedBy ?? 'stopped early'})`] : []),
   ];
   if (r.queue) lines.push(`queue: ${r.queue.remaining} left, dead-letter queue: ${r.queue.deadLetters}`);
   lines.push(describeLimits(r.limits));

@@ -14,13 +14,14 @@ export class ApiError extends Error {
     /** GitHub's validation details; Octokit appends them to the RequestError message. */
     readonly errors?: readonly unknown[],
     readonly headers?: Record<string, string>,
+    readonly documentationUrl = DOCUMENTATION_URL,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 
   toBody(): Record<string, unknown> {
-    const body: Record<string, unknown> = { message: this.message, documentation_url: DOCUMENTATION_URL };
+    const body: Record<string, unknown> = { message: this.message, documentation_url: this.documentationUrl };
     if (this.errors && this.errors.length > 0) body.errors = this.errors;
     // Current GitHub repeats the status as a string in error bodies.
     body.status = String(this.status);
@@ -48,6 +49,8 @@ export interface RequestContext {
   path: string;
   query: URLSearchParams;
   body: unknown;
+  /** Size of the request body as received. */
+  bodyBytes: number;
   accept: string;
 }
 
@@ -82,6 +85,11 @@ export function wrappedBase64(data: Buffer): string {
 /** Clients ask for raw bytes with `application/vnd.github.raw` (or the older `.v3.raw`). */
 export function wantsRaw(accept: string): boolean {
   return /application\/vnd\.github(?:\.v3)?\.raw/i.test(accept);
+}
+
+/** The `object` media type, which GitHub serves for files up to 100 MB (with empty content past 1 MB). */
+export function wantsObject(accept: string): boolean {
+  return /application\/vnd\.github(?:\.v3)?\.object/i.test(accept);
 }
 
 /** GitHub's timestamps: ISO 8601 in UTC, second precision. */
