@@ -195,7 +195,7 @@ const OTHER_SPECS: readonly FunctionSpec[] = [
     timeoutSeconds: 60,
     reservedConcurrency: 1,
     // The freshness file in the mirror, the run records and the lock (functions/monitor/sources.ts).
-    bucket: { read: [`${SITE_DATA_PREFIX}${LAST_UPDATED_FILE}`, all(RUNS_PREFIX), LOCK_KEY], list: [RUNS_PREFIX] },
+    bucket: { read: [`${SITE_DATA_PREFIX}${LAST_UPDATED_FILE}`, all(RUNS_PREFIX), LOCK_KEY, PENDING_PUBLISH_KEY], list: [RUNS_PREFIX] },
     // Freshness is read from the published branch itself when the token is there.
     readsGithubToken: true,
     readsQueueDepths: true,

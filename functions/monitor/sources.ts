@@ -11,6 +11,7 @@ import type { MessageQueue } from '../core/queue.js';
 import { LAST_UPDATED_FILE } from '../core/site-paths.js';
 import { RUNS_PREFIX, SITE_DATA_PREFIX } from '../pipeline/bucket-layout.js';
 import { inspectLock } from '../pipeline/lock.js';
+import { readPending } from '../pipeline/pending.js';
 import { unknownLockHolders } from '../core/lock-holder.js';
 import type { LastRun, StatusSources } from './status.js';
 
@@ -57,6 +58,11 @@ export async function lastRunInBucket(bucket: ObjectStore): Promise<LastRun | nu
   return { runId, status: 'RUNNING' };
 }
 
+async function backlogIn(bucket: ObjectStore): Promise<number> {
+  const pending = await readPending({ bucket });
+  return pending.written.length + pending.deleted.length;
+}
+
 /** The embedded default's home: the published branch in HOME/site, run records in HOME/bucket. */
 export function localStatusSources(home: string): StatusSources {
   const bucket = new FsObjectStore(path.join(home, 'bucket'));
@@ -68,6 +74,7 @@ export function localStatusSources(home: string): StatusSources {
     },
     lastRun: () => lastRunInBucket(bucket),
     lock: (now) => inspectLock(bucket, processLockHolders, now),
+    publishBacklog: () => backlogIn(bucket),
   };
 }
 
@@ -90,6 +97,7 @@ export function awsStatusSources(options: AwsSourceOptions): StatusSources {
     ...(options.deadLetters ? { deadLetterDepth: () => (options.deadLetters as MessageQueue).depth() } : {}),
     lock: (now) =>
       inspectLock(options.bucket, options.stepFunctions ? executionLockHolders(options.stepFunctions.client, () => undefined) : unknownLockHolders, now),
+    publishBacklog: () => backlogIn(options.bucket),
     async lastRun() {
       if (!options.stepFunctions) return lastRunInBucket(options.bucket);
       const { client, stateMachineArn } = options.stepFunctions;

@@ -29,6 +29,8 @@ export interface StatusSources {
   lastRun(): Promise<LastRun | null>;
   /** The run lock, if one is held. */
   lock?(now: Date): Promise<LockView | null>;
+  /** Paths built but not yet on the branch. */
+  publishBacklog?(): Promise<number>;
 }
 
 export interface PipelineStatus {
@@ -41,6 +43,8 @@ export interface PipelineStatus {
   readonly deadLetters: QueueDepth | null;
   readonly lastRun: LastRun | null;
   readonly lock: LockView | null;
+  /** Paths built but not yet published (a publish its budget stopped finishes over the next runs). */
+  readonly publishBacklog: number | null;
   /** Everything that needs attention, in words; empty when all is well. */
   readonly problems: readonly string[];
 }
@@ -60,12 +64,13 @@ export function parsePythonTimestamp(text: string): Date | null {
 export async function checkStatus(sources: StatusSources, options: { now?: Date; maxAgeSeconds?: number } = {}): Promise<PipelineStatus> {
   const now = options.now ?? new Date();
   const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
-  const [lastUpdated, queue, deadLetters, lastRun, lock] = await Promise.all([
+  const [lastUpdated, queue, deadLetters, lastRun, lock, publishBacklog] = await Promise.all([
     sources.lastUpdated(),
     sources.queueDepth?.() ?? Promise.resolve(null),
     sources.deadLetterDepth?.() ?? Promise.resolve(null),
     sources.lastRun(),
     sources.lock?.(now) ?? Promise.resolve(null),
+    sources.publishBacklog?.() ?? Promise.resolve(null),
   ]);
   const problems: string[] = [];
   const updated = lastUpdated === null ? null : parsePythonTimestamp(lastUpdated);
@@ -89,6 +94,7 @@ export async function checkStatus(sources: StatusSources, options: { now?: Date;
     deadLetters,
     lastRun,
     lock,
+    publishBacklog,
     problems,
   };
 }
@@ -109,6 +115,7 @@ export function statusMetrics(status: PipelineStatus): MetricPoint[] {
   if (status.dataAgeSeconds !== null) points.push({ name: 'DataAgeSeconds', unit: 'Seconds', value: status.dataAgeSeconds });
   if (status.queue) points.push({ name: 'QueueDepth', unit: 'Count', value: status.queue.visible + status.queue.inFlight });
   if (status.deadLetters) points.push({ name: 'DeadLetterDepth', unit: 'Count', value: status.deadLetters.visible + status.deadLetters.inFlight });
+  if (status.publishBacklog !== null) points.push({ name: 'PublishBacklog', unit: 'Count', value: status.publishBacklog });
   if (status.lastRun) points.push({ name: 'LastRunFailed', unit: 'Count', value: ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(status.lastRun.status) ? 1 : 0 });
   return points;
 }

@@ -367,7 +367,7 @@ describe('Lambda functions', () => {
     expect(of('monitor')).toEqual([
       ...logs('monitor'),
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket] },
-      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucket}/runs/*`, `${bucket}/site/data/last_updated.txt`, `${bucket}/state/lock.json`] },
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucket}/runs/*`, `${bucket}/site/data/last_updated.txt`, `${bucket}/state/lock.json`, `${bucket}/state/pending-publish.json`] },
       { Effect: 'Allow', Action: ['sqs:GetQueueAttributes'], Resource: [dlq, queue].sort() },
       { Effect: 'Allow', Action: ['states:ListExecutions'], Resource: [`${states}:stateMachine:usage-pipeline`] },
       { Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: [`${states}:execution:usage-pipeline:*`] },

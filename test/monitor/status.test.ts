@@ -120,8 +120,9 @@ describe('the monitor Lambda', () => {
 
     const emf = lines.map((line) => JSON.parse(line)).find((entry) => entry._aws?.CloudWatchMetrics);
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('UsagePipeline');
-    expect(emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name).sort()).toEqual(['DataAgeSeconds', 'DeadLetterDepth', 'LastRunFailed', 'QueueDepth']);
+    expect(emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name).sort()).toEqual(['DataAgeSeconds', 'DeadLetterDepth', 'LastRunFailed', 'PublishBacklog', 'QueueDepth']);
     expect(emf.DeadLetterDepth).toBe(1);
+    expect(emf.PublishBacklog).toBe(0);
     expect(Math.abs(emf.DataAgeSeconds - 7200)).toBeLessThan(60);
   });
 });

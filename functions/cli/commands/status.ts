@@ -68,6 +68,7 @@ function describe(s: PipelineStatus): string {
     s.lastUpdated === null ? 'data: never published' : `data: last updated ${s.lastUpdated} (${s.dataAgeSeconds === null ? 'unreadable' : `${describeAge(s.dataAgeSeconds)} ago`})`,
     depth(s.queue, 'queue'),
     depth(s.deadLetters, 'dead-letter queue'),
+    ...(s.publishBacklog ? [`publish backlog: ${s.publishBacklog} path(s) built but not yet on the branch (the next runs publish them)`] : []),
     s.lock ? `lock: held by run ${s.lock.runId}${s.lock.holder ? ` (${s.lock.holder})` : ''} since ${s.lock.since}${s.lock.stale ? ` — STALE: ${s.lock.stale}` : ''}` : 'lock: free',
     s.lastRun ? `last run: ${s.lastRun.runId} ${s.lastRun.status.toLowerCase()}${s.lastRun.finishedAt ? ` at ${s.lastRun.finishedAt}` : ''}${s.lastRun.error ? ` (${s.lastRun.error})` : ''}` : 'last run: none recorded',
     s.problems.length === 0 ? 'all well' : s.problems.map((p) => `PROBLEM: ${p}`).join('\n'),
