@@ -21,6 +21,7 @@ const USER_FACING_NAMES = new Set([
   'MissingDailyObjectError',
   'CommanderError',
   'LockHeldError',
+  'PublishRefusedError',
 ]);
 
 export function isUserFacing(error: unknown): error is Error {

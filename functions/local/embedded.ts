@@ -110,17 +110,23 @@ export interface EmbeddedReport extends Omit<RunReport, 'finishedAt'> {
 
 export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedReport> {
   const paths = await prepareHome(options.home);
-  const rerun = options.day !== undefined || options.rebuildAll === true;
-  const ownAws = rerun || options.messaging ? null : await startLocalAws();
-  const aws = rerun ? null : (options.messaging?.aws ?? ownAws);
   // The repository must exist as the local publisher makes it (with a work tree) before the
   // emulator opens it, or the emulator would create a bare one.
   const localPublisher = await LocalGitPublisher.open(paths.site);
-  const github = options.publish === 'github' ? (options.github ?? (await startGitHub(paths.site))) : null;
-  const githubBefore = github?.emulator.stats;
+  // Edits in the checked-out branch are never thrown away. Committing with git would touch
+  // them: refuse before anything starts. Through the API the branch moves first, and the files
+  // are then brought up to date around the edits, which stay.
+  if (options.publish !== 'github') await localPublisher.assertNoLocalEdits();
+  const rerun = options.day !== undefined || options.rebuildAll === true;
   const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+  let ownAws: LocalAws | null = null;
+  let github: { emulator: GitHubEmulator; token: string; timeScale: number } | null = null;
   let local: LocalDeps | undefined;
   try {
+    ownAws = rerun || options.messaging ? null : await startLocalAws();
+    const aws = rerun ? null : (options.messaging?.aws ?? ownAws);
+    github = options.publish === 'github' ? (options.github ?? (await startGitHub(paths.site))) : null;
+    const githubBefore = github?.emulator.stats;
     const queues = aws ? (options.messaging?.queues ?? (await createPipelineQueues(aws, { visibilityTimeoutSeconds: 60 }))) : undefined;
     const spec: LocalDepsSpec = {
       bucketDirectory: paths.bucket,
