@@ -2,9 +2,11 @@
  * A day shard (`data/date/YYYY/MM/YYYYMMDD.json`) from a daily object (`events/prod/YYYYMMDD`):
  * every line normalised, identical entries kept once (the first), stable-sorted by timestamp.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { CanonicalDayScanner } from './canonical-day.js';
 import { normaliseLine, type ShardEntry } from './normalise.js';
 import { compareCodePoints, hasSurrogates } from './python-json.js';
+import type { DayCounts } from './summary.js';
 
 /** A line of a daily object that cannot become an event, with its 1-based line number. */
 export interface Rejection {
@@ -14,13 +16,18 @@ export interface Rejection {
 }
 
 export interface DayShard {
-  /** Entries in published order. */
-  readonly entries: readonly ShardEntry[];
   /** The published JSON array. */
   readonly json: string;
   readonly rejections: readonly Rejection[];
   /** Non-blank lines read. */
   readonly lines: number;
+  /** Published events, by event name and by channel. */
+  readonly counts: DayCounts;
+  /**
+   * Entries in published order. On the fast path nothing is kept per line, so they are worked
+   * out on first use: read {@link counts} when names and totals are enough.
+   */
+  readonly entries: readonly ShardEntry[];
 }
 
 /** Python's `str.strip()` would not make these events; Python would crash on them, we skip them. */
@@ -29,7 +36,30 @@ const BLANK = /^[ \t\f\v]*$/;
 /** Keeps a rejected line short enough to print. */
 const REJECTED_TEXT_LIMIT = 200;
 
+const canonicalDays = new CanonicalDayScanner();
+
 export function buildDayShard(content: string | Uint8Array): DayShard {
+  const text = typeof content === 'string' ? content : asciiText(content);
+  const fast = text === null ? null : canonicalDays.scan(text);
+  if (!fast) return buildGeneralDayShard(content);
+  let entries: readonly ShardEntry[] | null = null;
+  return {
+    ...fast,
+    rejections: [],
+    get entries() {
+      return (entries ??= buildGeneralDayShard(content).entries);
+    },
+  };
+}
+
+/** The text of an all-ASCII daily object (decoded byte for byte, the cheapest way), else null. */
+function asciiText(content: Uint8Array): string | null {
+  const buffer = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  return isAscii(buffer) ? buffer.toString('latin1') : null;
+}
+
+/** Any daily object, line by line: the reference the fast path must agree with. */
+export function buildGeneralDayShard(content: string | Uint8Array): DayShard {
   const { text, lines, invalidUtf8 } = splitDailyObject(content);
   const rejections: Rejection[] = [];
   let entries: ShardEntry[] = [];
@@ -86,7 +116,17 @@ export function buildDayShard(content: string | Uint8Array): DayShard {
     }
   }
   const json = !reordered && text !== null && !text.includes('\r') ? fromFileSegments(text, lines, entries, lineOf) : shardArray(entries.map((e) => e.json));
-  return { entries, json, rejections, lines: nonBlank };
+  return { entries, json, rejections, lines: nonBlank, counts: countEntries(entries) };
+}
+
+export function countEntries(entries: readonly ShardEntry[]): DayCounts {
+  const events = new Map<string, number>();
+  const channels = new Map<string, number>();
+  for (const { event, channel } of entries) {
+    events.set(event, (events.get(event) ?? 0) + 1);
+    channels.set(channel, (channels.get(channel) ?? 0) + 1);
+  }
+  return { total: entries.length, events, channels };
 }
 
 /**
@@ -160,6 +200,14 @@ function firstOfEachInOrder(entries: readonly ShardEntry[]): ShardEntry[] {
 /** `json.dumps(list)` for already-serialised items. */
 export function shardArray(items: readonly string[]): string {
   return `[${items.join(', ')}]`;
+}
+
+/**
+ * The bytes of published JSON. It is ASCII (Python's `ensure_ascii`), so each character is one
+ * byte: copied as Latin-1, which is cheaper than encoding UTF-8 and gives the same bytes.
+ */
+export function asciiBytes(json: string): Buffer {
+  return Buffer.from(json, 'latin1');
 }
 
 /** The items of a published array, as text, without re-parsing them (`[a, b]` → `a, b`). */

@@ -9,7 +9,7 @@
  * never rewritten and never published again.
  */
 import { createHash } from 'node:crypto';
-import { buildDayShard, shardArray, arrayBody, type DayShard, type Rejection } from './day-shard.js';
+import { arrayBody, asciiBytes, buildDayShard, shardArray, type DayShard, type Rejection } from './day-shard.js';
 import { monthOf, parseCompactDay, type Day, type Month } from './days.js';
 import { mergeEventList, parseEventList, serialiseEventList } from './event-list.js';
 import { bodyByteLength, type Body, type ObjectInfo, type ObjectStore } from './object-store.js';
@@ -260,7 +260,7 @@ export async function writeDayFiles(site: ObjectStore, day: Day, shard: DayShard
     }
   }
   // The date shard goes last: it is what tells the next run which names the day had.
-  await writeIfChanged(site, dayShardPath(day), shard.json, changes);
+  await writeIfChanged(site, dayShardPath(day), asciiBytes(shard.json), changes);
   return { changes, touchedPairs: [...touchedPairs] };
 }
 
@@ -315,11 +315,11 @@ export async function buildMonth(
       touchedPairs = result.touchedPairs;
     }
     await rollup.add(arrayBody(shard.json));
-    if (withSummary) summary.addEntries(day, shard.entries);
-    else if (written) for (const entry of shard.entries) eventNames.add(entry.event);
+    if (withSummary) summary.addCounts(day, shard.counts);
+    else if (written) for (const name of shard.counts.events.keys()) eventNames.add(name);
     const outcome: DayOutcome = {
       day,
-      events: shard.entries.length,
+      events: shard.counts.total,
       lines: shard.lines,
       bytesRead,
       rejections: written ? shard.rejections : [],
@@ -395,7 +395,7 @@ async function openRollup(store: ObjectStore, key: string) {
 export async function buildMonthSummary(site: ObjectStore, source: ObjectStore, month: Month, days: readonly SourceDay[]): Promise<SiteChanges> {
   const changes = emptyChanges();
   const summary = new MonthCounts(month);
-  for (const { day } of days) summary.addEntries(day, (await readDayShard(source, day)).shard.entries);
+  for (const { day } of days) summary.addCounts(day, (await readDayShard(source, day)).shard.counts);
   await writeIfChanged(site, monthSummaryPath(month), summary.serialise(), changes);
   return changes;
 }
