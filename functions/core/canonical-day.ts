@@ -17,10 +17,22 @@ import { normaliseEventName, rewriteChannel } from './normalise.js';
 import type { DayCounts } from './summary.js';
 
 export interface CanonicalDay {
-  readonly json: string;
+  /** The published JSON array, as bytes. */
+  readonly bytes: Buffer;
   /** Lines read (none is blank on this path). */
   readonly lines: number;
   readonly counts: DayCounts;
+}
+
+/**
+ * A piece of the published array: consecutive lines copied as they are (`from` is the first
+ * line's start, `to` the last one's end), or one line whose head (`from`–`to`: up to its
+ * timestamp's end) is followed by a rewritten suffix.
+ */
+interface Piece {
+  readonly from: number;
+  to: number;
+  readonly replacement: string | null;
 }
 
 const LINE_START = '{"timestamp": "';
@@ -63,7 +75,11 @@ export class CanonicalDayScanner {
   private readonly events = new NameTable();
   private scans = 0;
 
-  scan(text: string): CanonicalDay | null {
+  /**
+   * The day's shard from its text and, when the caller has them, the bytes it was decoded from
+   * (on this path the text is ASCII: character offsets are byte offsets).
+   */
+  scan(text: string, bytes?: Uint8Array): CanonicalDay | null {
     if (this.suffixes.size > SUFFIX_MEMORY_LIMIT) {
       this.suffixes.clear();
       this.ids.clear();
@@ -72,15 +88,10 @@ export class CanonicalDayScanner {
     }
     const scan = ++this.scans;
     const used: Suffix[] = [];
-    const parts: string[] = [];
-    // The run of consecutive lines being copied as one slice of the text.
-    let copyFrom = -1;
-    let copyTo = -1;
-    const flush = () => {
-      if (copyFrom === -1) return;
-      parts.push(text.slice(copyFrom, copyTo).replaceAll('\n', ', '));
-      copyFrom = -1;
-    };
+    const pieces: Piece[] = [];
+    let copying: Piece | null = null;
+    // How much longer rewritten lines are than the originals, in all.
+    let growth = 0;
     // Where the previous line's timestamp stands, and the entries of the current run of one
     // timestamp, to drop repeats.
     let previousFrom = 0;
@@ -111,6 +122,7 @@ export class CanonicalDayScanner {
         return null;
       } else if (runSet ? runSet.has(suffix.id) : runIds.includes(suffix.id)) {
         // Identical to an earlier entry of this timestamp once normalised: the first one stays.
+        copying = null;
         start = end + 1;
         continue;
       }
@@ -124,19 +136,18 @@ export class CanonicalDayScanner {
       suffix.count++;
       kept++;
       if (suffix.replacement !== null) {
-        flush();
-        parts.push(`${text.slice(start, timestampEnd)}${suffix.replacement}`);
-      } else if (copyFrom !== -1 && copyTo === start - 1) {
-        copyTo = end;
+        pieces.push({ from: start, to: timestampEnd, replacement: suffix.replacement });
+        growth += Math.max(0, suffix.replacement.length - (end - timestampEnd));
+        copying = null;
+      } else if (copying !== null && copying.to === start - 1) {
+        copying.to = end;
       } else {
-        flush();
-        copyFrom = start;
-        copyTo = end;
+        pieces.push((copying = { from: start, to: end, replacement: null }));
       }
       start = end + 1;
     }
-    flush();
-    return { json: `[${parts.join(', ')}]`, lines, counts: this.countsOf(used, kept) };
+    const input = bytes ?? Buffer.from(text, 'latin1');
+    return { bytes: assemble(input, pieces, lines + 2 + growth), lines, counts: this.countsOf(used, kept) };
   }
 
   /** The day's counts by name, from its suffixes' counts: a few additions per distinct suffix, no lookups. */
@@ -176,6 +187,51 @@ export class CanonicalDayScanner {
 /** The same characters in a string of their own, not a view into a larger one. */
 function detached(text: string): string {
   return Buffer.from(text, 'latin1').toString('latin1');
+}
+
+const OPEN = 0x5b;
+const CLOSE = 0x5d;
+const COMMA = 0x2c;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+
+/**
+ * The published array, built in one buffer that holds the daily object's bytes past `lead`
+ * bytes of room: each line moves left into place (a memmove, no decoding or encoding), which
+ * never overtakes a line not yet read because `lead` covers the separators and the growth of
+ * rewritten lines.
+ */
+function assemble(input: Uint8Array, pieces: readonly Piece[], lead: number): Buffer {
+  const work = Buffer.allocUnsafe(lead + input.length);
+  work.set(input, lead);
+  let at = 0;
+  work[at++] = OPEN;
+  const separate = () => {
+    if (at > 1) {
+      work[at++] = COMMA;
+      work[at++] = SPACE;
+    }
+  };
+  for (const { from, to, replacement } of pieces) {
+    if (replacement !== null) {
+      separate();
+      work.copyWithin(at, lead + from, lead + to);
+      at += to - from;
+      at += work.write(replacement, at, 'latin1');
+      continue;
+    }
+    for (let line = lead + from; ; ) {
+      const newline = work.indexOf(NEWLINE, line);
+      const end = newline === -1 || newline > lead + to ? lead + to : newline;
+      separate();
+      work.copyWithin(at, line, end);
+      at += end - line;
+      if (end === lead + to) break;
+      line = end + 1;
+    }
+  }
+  work[at++] = CLOSE;
+  return work.subarray(0, at);
 }
 
 /**

@@ -16,7 +16,9 @@ export interface Rejection {
 }
 
 export interface DayShard {
-  /** The published JSON array. */
+  /** The published JSON array, as written: ASCII, as Python's `ensure_ascii` writes it. */
+  readonly bytes: Uint8Array;
+  /** The same array as text (worked out on first use on the fast path). */
   readonly json: string;
   readonly rejections: readonly Rejection[];
   /** Non-blank lines read. */
@@ -40,12 +42,18 @@ const canonicalDays = new CanonicalDayScanner();
 
 export function buildDayShard(content: string | Uint8Array): DayShard {
   const text = typeof content === 'string' ? content : asciiText(content);
-  const fast = text === null ? null : canonicalDays.scan(text);
+  const fast = text === null ? null : canonicalDays.scan(text, typeof content === 'string' ? undefined : content);
   if (!fast) return buildGeneralDayShard(content);
+  let json: string | null = null;
   let entries: readonly ShardEntry[] | null = null;
   return {
-    ...fast,
+    bytes: fast.bytes,
+    lines: fast.lines,
+    counts: fast.counts,
     rejections: [],
+    get json() {
+      return (json ??= fast.bytes.toString('latin1'));
+    },
     get entries() {
       return (entries ??= buildGeneralDayShard(content).entries);
     },
@@ -116,7 +124,7 @@ export function buildGeneralDayShard(content: string | Uint8Array): DayShard {
     }
   }
   const json = !reordered && text !== null && !text.includes('\r') ? fromFileSegments(text, lines, entries, lineOf) : shardArray(entries.map((e) => e.json));
-  return { entries, json, rejections, lines: nonBlank, counts: countEntries(entries) };
+  return { entries, json, bytes: asciiBytes(json), rejections, lines: nonBlank, counts: countEntries(entries) };
 }
 
 export function countEntries(entries: readonly ShardEntry[]): DayCounts {
@@ -208,11 +216,6 @@ export function shardArray(items: readonly string[]): string {
  */
 export function asciiBytes(json: string): Buffer {
   return Buffer.from(json, 'latin1');
-}
-
-/** The items of a published array, as text, without re-parsing them (`[a, b]` → `a, b`). */
-export function arrayBody(json: string): string {
-  return json.slice(1, -1);
 }
 
 /**

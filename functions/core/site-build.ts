@@ -9,7 +9,7 @@
  * never rewritten and never published again.
  */
 import { createHash } from 'node:crypto';
-import { arrayBody, asciiBytes, buildDayShard, shardArray, type DayShard, type Rejection } from './day-shard.js';
+import { buildDayShard, shardArray, type DayShard, type Rejection } from './day-shard.js';
 import { monthOf, parseCompactDay, type Day, type Month } from './days.js';
 import { mergeEventList, parseEventList, serialiseEventList } from './event-list.js';
 import { bodyByteLength, type Body, type ObjectInfo, type ObjectStore } from './object-store.js';
@@ -260,7 +260,7 @@ export async function writeDayFiles(site: ObjectStore, day: Day, shard: DayShard
     }
   }
   // The date shard goes last: it is what tells the next run which names the day had.
-  await writeIfChanged(site, dayShardPath(day), asciiBytes(shard.json), changes);
+  await writeIfChanged(site, dayShardPath(day), shard.bytes, changes);
   return { changes, touchedPairs: [...touchedPairs] };
 }
 
@@ -294,7 +294,7 @@ export async function buildMonth(
   const outcomes: DayOutcome[] = [];
   // Names of the events in the days written; without the summary's columns to read them from, gathered here.
   const eventNames = new Set<string>();
-  const rollup = await openRollup(site, monthRollupPath(month));
+  const rollup = new RollupBytes(days.reduce((sum, d) => sum + d.size, 0));
   const summary = new MonthCounts(month);
   const withSummary = options.layouts.includes('summary');
   const reuseDays = options.reuseDays ?? new Set<Day>();
@@ -303,7 +303,7 @@ export async function buildMonth(
     const written = options.writeDays.has(day);
     const reused = !written && reuseDays.has(day) ? await reusableDay(site, day, previousSummary, withSummary) : null;
     if (reused) {
-      await rollup.add(reused.body);
+      rollup.add(reused.body);
       if (reused.counts) summary.addCounts(day, reused.counts);
       continue;
     }
@@ -314,7 +314,7 @@ export async function buildMonth(
       mergeChanges(changes, result.changes);
       touchedPairs = result.touchedPairs;
     }
-    await rollup.add(arrayBody(shard.json));
+    rollup.add(shard.bytes.subarray(1, -1));
     if (withSummary) summary.addCounts(day, shard.counts);
     else if (written) for (const name of shard.counts.events.keys()) eventNames.add(name);
     const outcome: DayOutcome = {
@@ -328,7 +328,7 @@ export async function buildMonth(
     outcomes.push(outcome);
     options.onDay?.(outcome);
   }
-  await rollup.finish(changes);
+  await writeIfChanged(site, monthRollupPath(month), rollup.finish(), changes);
   if (withSummary) await writeIfChanged(site, monthSummaryPath(month), summary.serialise(), changes);
   // The month's names include those of re-used days, which earlier runs already listed.
   if (withSummary && options.writeDays.size > 0) for (const name of summary.eventColumns().keys()) eventNames.add(name);
@@ -345,47 +345,56 @@ async function readMonthSummary(site: ObjectStore, month: Month): Promise<MonthC
   }
 }
 
-/** A day's published shard body and, when the summary needs them, its counts; null unless all are on the site. */
-async function reusableDay(site: ObjectStore, day: Day, previousSummary: MonthCounts | null, needCounts: boolean): Promise<{ body: string; counts: DayCounts | null } | null> {
+/** A day's published shard body (its bytes between the brackets) and, when the summary needs them, its counts; null unless all are on the site. */
+async function reusableDay(site: ObjectStore, day: Day, previousSummary: MonthCounts | null, needCounts: boolean): Promise<{ body: Uint8Array; counts: DayCounts | null } | null> {
   const counts = needCounts ? (previousSummary?.countsOf(day) ?? null) : null;
   if (needCounts && counts === null) return null;
   const object = await site.get(dayShardPath(day));
   if (!object) return null;
-  const text = Buffer.from(object.body).toString('utf8');
-  if (!text.startsWith('[') || !text.endsWith(']')) return null;
-  return { body: arrayBody(text), counts };
+  const bytes = object.body;
+  if (bytes.length < 2 || bytes[0] !== OPEN_BRACKET || bytes[bytes.length - 1] !== CLOSE_BRACKET) return null;
+  return { body: bytes.subarray(1, -1), counts };
 }
 
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const SEPARATOR = Buffer.from(', ');
+
 /**
- * `json.dumps(day1 + day2 + …)`, written as the days come: streamed to the store when it can
- * take pieces (a large month is never held in memory), gathered otherwise.
+ * `json.dumps(day1 + day2 + …)` as bytes, from the days' published bodies: copied, never
+ * decoded or encoded. A month's bytes are held (the largest real month is about 20 MB), its
+ * parsed events never are.
  */
-async function openRollup(store: ObjectStore, key: string) {
-  const writer = store.openWrite ? await store.openWrite(key) : null;
-  const chunks: string[] = [];
-  const emit = async (chunk: string) => (writer ? writer.write(chunk) : void chunks.push(chunk));
-  let empty = true;
-  await emit('[');
-  return {
-    async add(body: string): Promise<void> {
-      if (body === '') return;
-      if (!empty) await emit(', ');
-      await emit(body);
-      empty = false;
-    },
-    async finish(changes: SiteChanges): Promise<void> {
-      await emit(']');
-      if (!writer) {
-        await writeIfChanged(store, key, chunks, changes);
-        return;
-      }
-      const written = await writer.commitIfChanged();
-      if (written !== null) {
-        changes.written.push(key);
-        changes.bytesWritten += written;
-      }
-    },
-  };
+class RollupBytes {
+  private buffer: Buffer;
+  private length = 1;
+
+  constructor(expectedSize: number) {
+    // The shards are the daily objects plus one byte a line: a little room saves a copy.
+    this.buffer = Buffer.allocUnsafe(Math.ceil(expectedSize * 1.05) + 1024);
+    this.buffer[0] = OPEN_BRACKET;
+  }
+
+  add(body: Uint8Array): void {
+    if (body.length === 0) return;
+    if (this.length > 1) this.append(SEPARATOR);
+    this.append(body);
+  }
+
+  finish(): Buffer {
+    this.append(Buffer.of(CLOSE_BRACKET));
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private append(bytes: Uint8Array): void {
+    if (this.length + bytes.length > this.buffer.length) {
+      const larger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.length + bytes.length));
+      this.buffer.copy(larger, 0, 0, this.length);
+      this.buffer = larger;
+    }
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
 }
 
 /**

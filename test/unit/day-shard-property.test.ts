@@ -114,7 +114,11 @@ function naiveShard(text: string): { json: string; events: Map<string, number>; 
 
 const sorted = (map: ReadonlyMap<string, number>) => [...map].sort((a, b) => compareCodePoints(a[0], b[0]));
 
+/** What the build writes: the bytes, read back as UTF-8. */
+const published = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
+
 function summary(shard: DayShard) {
+  expect(published(shard.bytes)).toBe(shard.json);
   return { json: shard.json, lines: shard.lines, rejected: shard.rejections.length, total: shard.counts.total, events: sorted(shard.counts.events), channels: sorted(shard.counts.channels) };
 }
 
@@ -133,7 +137,7 @@ describe('day shards: the fast path agrees with the naive path', () => {
       expect(shard.entries.length).toBe(shard.counts.total);
       if (valid) {
         const naive = naiveShard(text);
-        expect({ text, json: shard.json, events: sorted(shard.counts.events), channels: sorted(shard.counts.channels) }).toEqual({
+        expect({ text, json: published(shard.bytes), events: sorted(shard.counts.events), channels: sorted(shard.counts.channels) }).toEqual({
           text,
           json: naive.json,
           events: sorted(naive.events),
@@ -158,7 +162,7 @@ describe('day shards: the fast path agrees with the naive path', () => {
       if (fast === null) continue;
       scanned++;
       const general = buildGeneralDayShard(text);
-      expect({ text, json: fast.json, lines: fast.lines, total: fast.counts.total, events: sorted(fast.counts.events), channels: sorted(fast.counts.channels) }).toEqual({
+      expect({ text, json: published(fast.bytes), lines: fast.lines, total: fast.counts.total, events: sorted(fast.counts.events), channels: sorted(fast.counts.channels) }).toEqual({
         text,
         json: general.json,
         lines: general.lines,
@@ -179,7 +183,7 @@ describe('day shards: the fast path agrees with the naive path', () => {
       `{"timestamp": "${ts}", "channel": "SIP-twilio-x", "event": "a-b"}`,
     ].join('\n');
     const fast = new CanonicalDayScanner().scan(text);
-    expect(fast?.json).toBe(`[{"timestamp": "${ts}", "channel": "SIP-twilio", "event": "a-b"}, {"timestamp": "${ts}", "channel": "655", "endpoint": "655", "event": "x"}]`);
+    expect(fast && published(fast.bytes)).toBe(`[{"timestamp": "${ts}", "channel": "SIP-twilio", "event": "a-b"}, {"timestamp": "${ts}", "channel": "655", "endpoint": "655", "event": "x"}]`);
     expect(fast?.counts.total).toBe(2);
     expect(fast?.lines).toBe(4);
   });
