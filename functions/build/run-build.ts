@@ -76,7 +76,7 @@ export class BuildInputError extends Error {
 }
 
 const WORKER_OLD_GENERATION_MB = 256;
-const WORKER_YOUNG_GENERATION_MB = 48;
+const WORKER_YOUNG_GENERATION_MB = 16;
 
 /** Below this many days to read, starting worker threads costs more than it saves. */
 const POOL_THRESHOLD_DAYS = 60;

@@ -14,6 +14,7 @@
  * byte for byte (the property tests compare them).
  */
 import { normaliseEventName, rewriteChannel } from './normalise.js';
+import type { ReusableBuffer } from './reusable-buffer.js';
 import type { DayCounts } from './summary.js';
 
 export interface CanonicalDay {
@@ -79,7 +80,7 @@ export class CanonicalDayScanner {
    * The day's shard from its text and, when the caller has them, the bytes it was decoded from
    * (on this path the text is ASCII: character offsets are byte offsets).
    */
-  scan(text: string, bytes?: Uint8Array): CanonicalDay | null {
+  scan(text: string, bytes?: Uint8Array, workspace?: ReusableBuffer): CanonicalDay | null {
     if (this.suffixes.size > SUFFIX_MEMORY_LIMIT) {
       this.suffixes.clear();
       this.ids.clear();
@@ -147,7 +148,9 @@ export class CanonicalDayScanner {
       start = end + 1;
     }
     const input = bytes ?? Buffer.from(text, 'latin1');
-    return { bytes: assemble(input, pieces, lines + 2 + growth), lines, counts: this.countsOf(used, kept) };
+    const lead = lines + 2 + growth;
+    const work = workspace ? workspace.take(lead + input.length) : Buffer.allocUnsafe(lead + input.length);
+    return { bytes: assemble(work, input, pieces, lead), lines, counts: this.countsOf(used, kept) };
   }
 
   /** The day's counts by name, from its suffixes' counts: a few additions per distinct suffix, no lookups. */
@@ -196,13 +199,12 @@ const SPACE = 0x20;
 const NEWLINE = 0x0a;
 
 /**
- * The published array, built in one buffer that holds the daily object's bytes past `lead`
- * bytes of room: each line moves left into place (a memmove, no decoding or encoding), which
- * never overtakes a line not yet read because `lead` covers the separators and the growth of
+ * The published array, built in `work`, which gets the daily object's bytes past `lead` bytes
+ * of room: each line moves left into place (a memmove, no decoding or encoding), which never
+ * overtakes a line not yet read because `lead` covers the separators and the growth of
  * rewritten lines.
  */
-function assemble(input: Uint8Array, pieces: readonly Piece[], lead: number): Buffer {
-  const work = Buffer.allocUnsafe(lead + input.length);
+function assemble(work: Buffer, input: Uint8Array, pieces: readonly Piece[], lead: number): Buffer {
   work.set(input, lead);
   let at = 0;
   work[at++] = OPEN;

@@ -5,6 +5,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { CanonicalDayScanner } from './canonical-day.js';
 import { normaliseLine, type ShardEntry } from './normalise.js';
+import type { ReusableBuffer } from './reusable-buffer.js';
 import { compareCodePoints, hasSurrogates } from './python-json.js';
 import type { DayCounts } from './summary.js';
 
@@ -40,9 +41,13 @@ const REJECTED_TEXT_LIMIT = 200;
 
 const canonicalDays = new CanonicalDayScanner();
 
-export function buildDayShard(content: string | Uint8Array): DayShard {
+/**
+ * With a `workspace`, the shard's bytes are built in it: they are valid until its next use
+ * (the month build reads a day, writes it and copies it into the rollup before the next).
+ */
+export function buildDayShard(content: string | Uint8Array, workspace?: ReusableBuffer): DayShard {
   const text = typeof content === 'string' ? content : asciiText(content);
-  const fast = text === null ? null : canonicalDays.scan(text, typeof content === 'string' ? undefined : content);
+  const fast = text === null ? null : canonicalDays.scan(text, typeof content === 'string' ? undefined : content, workspace);
   if (!fast) return buildGeneralDayShard(content);
   let json: string | null = null;
   let entries: readonly ShardEntry[] | null = null;

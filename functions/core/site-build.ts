@@ -14,6 +14,7 @@ import { monthOf, parseCompactDay, type Day, type Month } from './days.js';
 import { mergeEventList, parseEventList, serialiseEventList } from './event-list.js';
 import { bodyByteLength, type Body, type ObjectInfo, type ObjectStore } from './object-store.js';
 import { pyDumps, pyLoads, type PyValue } from './python-json.js';
+import { ReusableBuffer } from './reusable-buffer.js';
 import {
   channelDayPath,
   DAILY_OBJECT_PREFIX,
@@ -198,11 +199,12 @@ export class MissingDailyObjectError extends Error {
   }
 }
 
-export async function readDayShard(source: ObjectStore, day: Day): Promise<{ shard: DayShard; bytesRead: number }> {
+/** With a `workspace`, the shard's bytes are valid until its next use (see {@link buildDayShard}). */
+export async function readDayShard(source: ObjectStore, day: Day, workspace?: ReusableBuffer): Promise<{ shard: DayShard; bytesRead: number }> {
   const key = dailyObjectKey(day);
   const object = await source.get(key);
   if (!object) throw new MissingDailyObjectError(key, source.location);
-  return { shard: buildDayShard(object.body), bytesRead: object.size };
+  return { shard: buildDayShard(object.body, workspace), bytesRead: object.size };
 }
 
 function groupEntries<K extends 'channel' | 'event'>(shard: DayShard, field: K): Map<string, string[]> {
@@ -290,11 +292,36 @@ export async function buildMonth(
   days: readonly SourceDay[],
   options: MonthOptions,
 ): Promise<{ changes: SiteChanges; outcomes: DayOutcome[]; eventNames: string[] }> {
+  // Buffers for the days and the rollup, re-used from the previous month (one build at a time takes them).
+  const buffers = idleMonthBuffers ?? { day: new ReusableBuffer(), rollup: new ReusableBuffer() };
+  idleMonthBuffers = null;
+  try {
+    return await buildMonthWith(buffers, site, source, month, days, options);
+  } finally {
+    idleMonthBuffers = buffers;
+  }
+}
+
+interface MonthBuffers {
+  readonly day: ReusableBuffer;
+  readonly rollup: ReusableBuffer;
+}
+
+let idleMonthBuffers: MonthBuffers | null = null;
+
+async function buildMonthWith(
+  buffers: MonthBuffers,
+  site: ObjectStore,
+  source: ObjectStore,
+  month: Month,
+  days: readonly SourceDay[],
+  options: MonthOptions,
+): Promise<{ changes: SiteChanges; outcomes: DayOutcome[]; eventNames: string[] }> {
   const changes = emptyChanges();
   const outcomes: DayOutcome[] = [];
   // Names of the events in the days written; without the summary's columns to read them from, gathered here.
   const eventNames = new Set<string>();
-  const rollup = new RollupBytes(days.reduce((sum, d) => sum + d.size, 0));
+  const rollup = new RollupBytes(buffers.rollup, days.reduce((sum, d) => sum + d.size, 0));
   const summary = new MonthCounts(month);
   const withSummary = options.layouts.includes('summary');
   const reuseDays = options.reuseDays ?? new Set<Day>();
@@ -307,7 +334,7 @@ export async function buildMonth(
       if (reused.counts) summary.addCounts(day, reused.counts);
       continue;
     }
-    const { shard, bytesRead } = await readDayShard(source, day);
+    const { shard, bytesRead } = await readDayShard(source, day, buffers.day);
     let touchedPairs: string[] = [];
     if (written) {
       const result = await writeDayFiles(site, day, shard, options.layouts);
@@ -369,9 +396,12 @@ class RollupBytes {
   private buffer: Buffer;
   private length = 1;
 
-  constructor(expectedSize: number) {
+  constructor(
+    private readonly space: ReusableBuffer,
+    expectedSize: number,
+  ) {
     // The shards are the daily objects plus one byte a line: a little room saves a copy.
-    this.buffer = Buffer.allocUnsafe(Math.ceil(expectedSize * 1.05) + 1024);
+    this.buffer = space.take(Math.ceil(expectedSize * 1.05) + 1024);
     this.buffer[0] = OPEN_BRACKET;
   }
 
@@ -387,11 +417,7 @@ class RollupBytes {
   }
 
   private append(bytes: Uint8Array): void {
-    if (this.length + bytes.length > this.buffer.length) {
-      const larger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.length + bytes.length));
-      this.buffer.copy(larger, 0, 0, this.length);
-      this.buffer = larger;
-    }
+    if (this.length + bytes.length > this.buffer.length) this.buffer = this.space.grow(this.buffer, this.length, this.length + bytes.length);
     this.buffer.set(bytes, this.length);
     this.length += bytes.length;
   }
