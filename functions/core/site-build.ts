@@ -188,8 +188,25 @@ export interface DayOutcome {
   readonly lines: number;
   readonly bytesRead: number;
   readonly rejections: readonly Rejection[];
-  /** `event\u0000channel` pairs whose all-time file needs rebuilding. */
+  /** Event/channel pairs ({@link pairKey}) whose all-time file needs rebuilding. */
   readonly touchedPairs: readonly string[];
+}
+
+/** An event/channel pair as one string that any two names, NUL characters included, give unambiguously. */
+export function pairKey(event: string, channel: string): string {
+  return JSON.stringify([event, channel]);
+}
+
+function parsePairKey(key: string): [event: string, channel: string] {
+  try {
+    const pair: unknown = JSON.parse(key);
+    if (Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string') return [pair[0], pair[1]];
+  } catch {
+    // not JSON: the older form below
+  }
+  // Run records written before pairs were JSON: `event\u0000channel`.
+  const nul = key.indexOf('\u0000');
+  return [key.slice(0, nul), key.slice(nul + 1)];
 }
 
 export class MissingDailyObjectError extends Error {
@@ -231,7 +248,7 @@ function namesInPublishedShard(json: string): { channels: Set<string>; events: S
   for (const { channel, event } of items) {
     if (channel !== undefined) channels.add(channel);
     if (event !== undefined) events.add(event);
-    if (channel !== undefined && event !== undefined) pairs.add(`${event}\u0000${channel}`);
+    if (channel !== undefined && event !== undefined) pairs.add(pairKey(event, channel));
   }
   return { channels, events, pairs };
 }
@@ -257,7 +274,7 @@ export async function writeDayFiles(site: ObjectStore, day: Day, shard: DayShard
     if (byEvent) {
       for (const [event, items] of events) await writeIfChanged(site, eventDayPath(event, day), shardArray(items), changes);
       for (const event of old?.events ?? []) if (!events.has(event)) await deleteIfPresent(site, eventDayPath(event, day), changes);
-      for (const entry of shard.entries) touchedPairs.add(`${entry.event}\u0000${entry.channel}`);
+      for (const entry of shard.entries) touchedPairs.add(pairKey(entry.event, entry.channel));
       for (const pair of old?.pairs ?? []) touchedPairs.add(pair);
     }
   }
@@ -443,7 +460,7 @@ export async function rebuildPairs(site: ObjectStore, pairs: Iterable<string>): 
   const changes = emptyChanges();
   const channelsByEvent = new Map<string, Set<string>>();
   for (const pair of pairs) {
-    const [event, channel] = pair.split('\u0000') as [string, string];
+    const [event, channel] = parsePairKey(pair);
     let set = channelsByEvent.get(event);
     if (!set) channelsByEvent.set(event, (set = new Set()));
     set.add(channel);

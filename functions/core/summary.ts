@@ -140,14 +140,15 @@ function spread(columns: Columns, into: Array<Map<string, number>>): void {
   }
 }
 
-/** Names in code-point order, so the files are stable from run to run. */
+/**
+ * Names in code-point order, so the files are stable from run to run, in a record without a
+ * prototype: `__proto__` or `constructor` is a name like any other.
+ */
 function sortedRecord(columns: Columns): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
+  const out: Record<string, number[]> = Object.create(null);
   for (const name of sortByCodePoint([...columns.keys()])) out[name] = columns.get(name) as number[];
   return out;
 }
-
-export type Series = Array<[number, number]>;
 
 export interface SummaryFiles {
   readonly index: string;
@@ -156,9 +157,11 @@ export interface SummaryFiles {
   readonly channels: string;
 }
 
-/** The all-time files, from every month summary. */
+/** The all-time files, from every month summary, written out directly (no array per point). */
 export function buildSeries(months: Iterable<MonthCounts>, lastUpdated: string | null): SummaryFiles {
   const ordered = [...months].sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
+  // Each day's time once, as the JSON text of its number.
+  const times = ordered.map((month) => month.days.map((day) => String(epochMillis(day))));
   const eventTotals = new Map<string, number>();
   const channelTotals = new Map<string, number>();
   for (const month of ordered) {
@@ -169,28 +172,29 @@ export function buildSeries(months: Iterable<MonthCounts>, lastUpdated: string |
   const busiestChannels = busiestFirst(channelTotals);
   // Series only for the names that get one: the long tail of rare events never builds arrays.
   const seriesEvents = busiestEvents.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
-  const total: Series = [];
-  const days: Day[] = [];
-  for (const month of ordered) {
-    month.days.forEach((day, i) => {
-      days.push(day);
-      total.push([epochMillis(day), month.totals[i] as number]);
+  const points: string[] = [];
+  let total = 0;
+  ordered.forEach((month, m) => {
+    month.totals.forEach((count, i) => {
+      points.push(`[${(times[m] as string[])[i] as string},${count}]`);
+      total += count;
     });
-  }
+  });
+  const days = ordered.flatMap((month) => month.days);
   return {
     index: JSON.stringify({
       firstDay: days[0] ?? null,
       lastDay: days.at(-1) ?? null,
       days: days.length,
-      total: total.reduce((sum, [, count]) => sum + count, 0),
+      total,
       lastUpdated,
       events: busiestEvents,
       channels: busiestChannels,
       seriesEvents,
     }),
-    total: JSON.stringify(total),
-    events: JSON.stringify(seriesFor(ordered, seriesEvents, (m) => m.eventColumns())),
-    channels: JSON.stringify(seriesFor(ordered, busiestChannels.map(([name]) => name), (m) => m.channelColumns())),
+    total: `[${points.join(',')}]`,
+    events: seriesJson(ordered, times, seriesEvents, (m) => m.eventColumns()),
+    channels: seriesJson(ordered, times, busiestChannels.map(([name]) => name), (m) => m.channelColumns()),
   };
 }
 
@@ -202,18 +206,22 @@ function addTotals(totals: Map<string, number>, columns: ReadonlyMap<string, rea
   }
 }
 
-function seriesFor(months: readonly MonthCounts[], names: readonly string[], columnsOf: (month: MonthCounts) => ReadonlyMap<string, readonly number[]>): Record<string, Series> {
-  const out: Record<string, Series> = {};
-  for (const name of names) {
-    const points: Series = [];
-    for (const month of months) {
+/**
+ * `JSON.stringify({"name": [[epochMillis, count], …], …})` for these names, keys in the order
+ * such an object keeps them (names that are array indexes first, as JavaScript orders them).
+ */
+function seriesJson(months: readonly MonthCounts[], times: readonly string[][], names: readonly string[], columnsOf: (month: MonthCounts) => ReadonlyMap<string, readonly number[]>): string {
+  const keyOrder = Object.keys(Object.fromEntries(names.map((name) => [name, 0])));
+  const entries = keyOrder.map((name) => {
+    const points: string[] = [];
+    months.forEach((month, m) => {
       const pairs = columnsOf(month).get(name);
-      if (!pairs) continue;
-      for (let i = 0; i + 1 < pairs.length; i += 2) points.push([epochMillis(month.days[pairs[i] as number] as Day), pairs[i + 1] as number]);
-    }
-    out[name] = points;
-  }
-  return out;
+      if (!pairs) return;
+      for (let i = 0; i + 1 < pairs.length; i += 2) points.push(`[${(times[m] as string[])[pairs[i] as number] as string},${pairs[i + 1] as number}]`);
+    });
+    return `${JSON.stringify(name)}:[${points.join(',')}]`;
+  });
+  return `{${entries.join(',')}}`;
 }
 
 /** `[name, total]` pairs, busiest first, ties by name, so the output is stable. */
