@@ -111,8 +111,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
       throw new BuildInputError(`${path.join(outRoot, EVENT_LIST_FILE)}: ${(error as Error).message}`);
     }
   }
-  const existingShards = new Set<string>();
-  for await (const info of site.list('date/')) existingShards.add(info.key);
+  const existingShards = await existingDayShards(outRoot);
   let plan;
   try {
     plan = planBuild(days, state, {
@@ -259,6 +258,27 @@ function summarise(
     threads,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
+}
+
+/**
+ * Site paths (`date/YYYY/MM/YYYYMMDD.json`) of the files in a local data directory's month
+ * directories: three levels of directory reads, no stat of each of the history's shards.
+ */
+async function existingDayShards(outRoot: string): Promise<Set<string>> {
+  const shards = new Set<string>();
+  const entries = async (directory: string) => fs.readdir(directory, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+    throw error;
+  });
+  const root = path.join(outRoot, 'date');
+  for (const year of await entries(root)) {
+    for (const month of await entries(path.join(root, year.name))) {
+      for (const file of await entries(path.join(root, year.name, month.name))) {
+        if (file.isFile() || file.isSymbolicLink()) shards.add(`date/${year.name}/${month.name}/${file.name}`);
+      }
+    }
+  }
+  return shards;
 }
 
 async function checkDirectory(directory: string, what: string): Promise<void> {
