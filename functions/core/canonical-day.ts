@@ -5,9 +5,11 @@
  * such a day the shard is the file with its newlines turned into separators, except where
  * normalisation changes a line or makes it repeat an earlier one.
  *
- * A line is its timestamp plus a *suffix* (`", "channel": …}`), and a day has only as many
- * distinct suffixes as it has channel/endpoint/event combinations: each suffix is checked,
- * normalised and counted once, then found again by one map lookup. Nothing is kept per line.
+ * A line is its timestamp plus a *suffix* (`", "channel": …}`). Suffixes repeat (a day has as
+ * many as it has channel/endpoint/event combinations): a known one is found in place and
+ * needs nothing more. An unknown one is read name by name, and names repeat even when their
+ * combinations do not (channels with unique suffixes, thousands of event names): each name
+ * is checked and normalised once. Nothing is kept per line.
  *
  * Anything else (escapes, non-ASCII, CR, a blank or malformed line, lines out of timestamp
  * order) gets `null`, and the day goes through the general path, which this one must match
@@ -16,6 +18,7 @@
 import { normaliseEventName, rewriteChannel } from './normalise.js';
 import type { ReusableBuffer } from './reusable-buffer.js';
 import type { DayCounts } from './summary.js';
+import { detached, NameTable, TextTable } from './text-table.js';
 
 export interface CanonicalDay {
   /** The published JSON array, as bytes. */
@@ -23,6 +26,60 @@ export interface CanonicalDay {
   /** Lines read (none is blank on this path). */
   readonly lines: number;
   readonly counts: DayCounts;
+}
+
+/**
+ * A line's start up to its channel, with a timestamp that needs no escaping (sticky: matched
+ * where the line starts).
+ */
+const LINE_HEAD = /\{"timestamp": "[ !#-[\]-~]*", "channel": "/y;
+const ENDPOINT_LABEL = /", "endpoint": "/y;
+const EVENT_LABEL = /", "event": "/y;
+const CANONICAL_NAME = /^[ !#-[\]-~]*$/;
+const CANONICAL_RUN = /[ !#-[\]-~]*/y;
+const CHANNEL_LABEL = '", "channel": "';
+const QUOTE = 0x22;
+const CLOSING_BRACE = 0x7d;
+/** Runs of one timestamp longer than this look up repeats in a set rather than a list. */
+const SHORT_RUN = 8;
+/** Entries a day may add to a table before it must show that they repeat (a quarter of its lines). */
+const LEARN_FREELY = 1000;
+/** Entries a table holds across days before the tables start over. */
+const MEMORY_LIMIT = 50_000;
+/** Names per table an entry id can number (ids stay exact doubles). */
+const SLOT_LIMIT = 2 ** 17;
+
+/** A name as written in a line, with what it becomes in each role, worked out on first use. */
+interface RawName {
+  readonly key: string;
+  /** As a channel without endpoint: the slot of the rewritten channel, and whether it changed. */
+  rewrittenSlot?: number;
+  rewriteChanges?: boolean;
+  /** As a non-empty endpoint: its slot as the published channel, and among endpoints. */
+  channelSlot?: number;
+  endpointSlot?: number;
+  /**
+   * As what precedes a channel's last `-`: the slot of every such channel's rewrite, or -1 when
+   * the first SIP rewrite would not end at that dash.
+   */
+  prefixSlot?: number;
+  /** As an event: the slot of the normalised name, and whether it changed. */
+  eventSlot?: number;
+  eventChanges?: boolean;
+  /** As an event: the rewritten suffixes it ends, by published channel and endpoint ({@link replacementKey}). */
+  replacements?: Map<number, string>;
+}
+
+interface Suffix {
+  /** What follows `"channel": "` up to the closing `"}`. */
+  readonly key: string;
+  /** Slots of the published channel and event, for counting. */
+  readonly channel: number;
+  readonly event: number;
+  /** Same id, same published entry (given the same timestamp). */
+  readonly id: number;
+  /** The published suffix when normalisation changes the line, else null (the line is copied). */
+  readonly replacement: string | null;
 }
 
 /**
@@ -36,59 +93,29 @@ interface Piece {
   readonly replacement: string | null;
 }
 
-const LINE_START = '{"timestamp": "';
-/**
- * A line's start up to its channel, with a timestamp that needs no escaping (sticky: matched
- * where the line starts).
- */
-const LINE_HEAD = /\{"timestamp": "[ !#-[\]-~]*", "channel": "/y;
-const CHANNEL_LABEL = '", "channel": "';
-const QUOTE = 0x22;
-const CLOSING_BRACE = 0x7d;
-const SUFFIX_SHAPE = /^", "channel": "([ !#-[\]-~]*)", (?:"endpoint": "([ !#-[\]-~]*)", )?"event": "([ !#-[\]-~]*)"\}$/;
-/** Runs of one timestamp longer than this look up repeats in a set rather than a list. */
-const SHORT_RUN = 8;
-/** Characters of a key's start and end that choose its bucket. */
-const FINGERPRINT_HEAD = 10;
-const FINGERPRINT_TAIL = 12;
-/** Distinct suffixes remembered across days before the memory starts over. */
-const SUFFIX_MEMORY_LIMIT = 50_000;
-
-interface Suffix {
-  /** What follows `"channel": "` up to the closing `"}`: what varies from one suffix to another. */
-  readonly key: string;
-  /** Slots of the normalised channel and event names in the scanner's name tables. */
-  readonly channel: number;
-  readonly event: number;
-  /** The normalised suffix when normalisation changes the line, else null (the line is copied). */
-  readonly replacement: string | null;
-  /** Same id, same published entry (given the same timestamp). */
-  readonly id: number;
-  /** The day (scan) the count belongs to. */
-  scan: number;
-  count: number;
-}
-
 export class CanonicalDayScanner {
-  private readonly suffixes = new SuffixTable();
-  private readonly ids = new Map<string, number>();
+  private readonly suffixes = new TextTable<Suffix>();
+  private readonly names = new TextTable<RawName>();
   private readonly channels = new NameTable();
   private readonly events = new NameTable();
-  private scans = 0;
+  private readonly endpoints = new NameTable();
+  /** Entries learnt (remembered) in the current scan, and lines read so far. */
+  private learnt = 0;
+  private lines = 0;
+  private nameMisses = 0;
 
   /**
    * The day's shard from its text and, when the caller has them, the bytes it was decoded from
    * (on this path the text is ASCII: character offsets are byte offsets).
    */
   scan(text: string, bytes?: Uint8Array, workspace?: ReusableBuffer): CanonicalDay | null {
-    if (this.suffixes.size > SUFFIX_MEMORY_LIMIT) {
-      this.suffixes.clear();
-      this.ids.clear();
-      this.channels.clear();
-      this.events.clear();
+    if ([this.suffixes.size, this.names.size, this.channels.size, this.events.size, this.endpoints.size].some((size) => size > MEMORY_LIMIT)) {
+      for (const table of [this.suffixes, this.names, this.channels, this.events, this.endpoints]) table.clear();
     }
-    const scan = ++this.scans;
-    const used: Suffix[] = [];
+    // Every line could bring a new name: counts have room for them all.
+    const lineBound = Math.ceil(text.length / 40) + 1;
+    const eventCounts = this.events.startCounting(lineBound);
+    const channelCounts = this.channels.startCounting(lineBound);
     const pieces: Piece[] = [];
     let copying: Piece | null = null;
     // How much longer rewritten lines are than the originals, in all.
@@ -99,21 +126,32 @@ export class CanonicalDayScanner {
     let previousLength = -1;
     const runIds: number[] = [];
     let runSet: Set<number> | null = null;
-    let lines = 0;
     let kept = 0;
+    this.learnt = 0;
+    this.lines = 0;
+    this.nameMisses = 0;
+    // Known suffixes are looked up until a day shows that its suffixes do not repeat.
+    let lookUpSuffixes = true;
+    let misses = 0;
     for (let start = 0; start < text.length; ) {
       let end = text.indexOf('\n', start);
       if (end === -1) end = text.length;
       LINE_HEAD.lastIndex = start;
       if (!LINE_HEAD.test(text)) return null;
-      const timestampEnd = LINE_HEAD.lastIndex - CHANNEL_LABEL.length;
+      const keyFrom = LINE_HEAD.lastIndex;
+      const timestampEnd = keyFrom - CHANNEL_LABEL.length;
       // The suffix is `", "channel": "` + key + `"}`.
-      if (end - 2 < LINE_HEAD.lastIndex || text.charCodeAt(end - 1) !== CLOSING_BRACE || text.charCodeAt(end - 2) !== QUOTE) return null;
-      const suffix = this.suffixes.find(text, LINE_HEAD.lastIndex, end - 2) ?? this.learn(text.slice(timestampEnd, end));
-      if (suffix === null) return null;
-      const timestampFrom = start + LINE_START.length;
+      if (end - 2 < keyFrom || text.charCodeAt(end - 1) !== CLOSING_BRACE || text.charCodeAt(end - 2) !== QUOTE) return null;
+      let suffix = lookUpSuffixes ? this.suffixes.find(text, keyFrom, end - 2) : undefined;
+      if (suffix === undefined) {
+        const read = this.readSuffix(text, keyFrom, end - 2, lookUpSuffixes);
+        if (read === null) return null;
+        suffix = read;
+        if (lookUpSuffixes && ++misses > 256 && misses * 2 > this.lines) lookUpSuffixes = false;
+      }
+      const timestampFrom = start + 15;
       const order = previousLength === -1 ? 1 : compareInPlace(text, previousFrom, previousLength, timestampFrom, timestampEnd - timestampFrom);
-      lines++;
+      this.lines++;
       if (order > 0) {
         previousFrom = timestampFrom;
         previousLength = timestampEnd - timestampFrom;
@@ -129,12 +167,8 @@ export class CanonicalDayScanner {
       }
       if (runSet) runSet.add(suffix.id);
       else if (runIds.push(suffix.id) > SHORT_RUN) runSet = new Set(runIds);
-      if (suffix.scan !== scan) {
-        suffix.scan = scan;
-        suffix.count = 0;
-        used.push(suffix);
-      }
-      suffix.count++;
+      eventCounts[suffix.event] = (eventCounts[suffix.event] as number) + 1;
+      channelCounts[suffix.channel] = (channelCounts[suffix.channel] as number) + 1;
       kept++;
       if (suffix.replacement !== null) {
         pieces.push({ from: start, to: timestampEnd, replacement: suffix.replacement });
@@ -148,48 +182,163 @@ export class CanonicalDayScanner {
       start = end + 1;
     }
     const input = bytes ?? Buffer.from(text, 'latin1');
-    const lead = lines + 2 + growth;
+    const lead = this.lines + 2 + growth;
     const work = workspace ? workspace.take(lead + input.length) : Buffer.allocUnsafe(lead + input.length);
-    return { bytes: assemble(work, input, pieces, lead), lines, counts: this.countsOf(used, kept) };
+    return {
+      bytes: assemble(work, input, pieces, lead),
+      lines: this.lines,
+      counts: { total: kept, events: this.events.counted(), channels: this.channels.counted() },
+    };
   }
 
-  /** The day's counts by name, from its suffixes' counts: a few additions per distinct suffix, no lookups. */
-  private countsOf(used: readonly Suffix[], total: number): DayCounts {
-    const events = this.events.startCounting();
-    const channels = this.channels.startCounting();
-    for (const { event, channel, count } of used) {
-      events[event] = (events[event] as number) + count;
-      channels[channel] = (channels[channel] as number) + count;
+  /** Whether to remember a new entry: always at first, then only while a quarter of the day's lines, at most, needed one. */
+  private remember(): boolean {
+    if (this.learnt >= LEARN_FREELY && this.learnt * 4 >= this.lines) return false;
+    this.learnt++;
+    return true;
+  }
+
+  /**
+   * The suffix whose key is `text[from, to)`, read name by name, and remembered if it may be;
+   * null when it is not in the drainer's shape.
+   */
+  private readSuffix(text: string, from: number, to: number, rememberable: boolean): Suffix | null {
+    const channelEnd = text.indexOf('"', from);
+    let endpointFrom = -1;
+    let endpointEnd = -1;
+    ENDPOINT_LABEL.lastIndex = channelEnd;
+    if (ENDPOINT_LABEL.test(text)) {
+      endpointFrom = ENDPOINT_LABEL.lastIndex;
+      endpointEnd = text.indexOf('"', endpointFrom);
+      EVENT_LABEL.lastIndex = endpointEnd;
+    } else {
+      EVENT_LABEL.lastIndex = channelEnd;
     }
-    return { total, events: this.events.counted(), channels: this.channels.counted() };
+    if (!EVENT_LABEL.test(text)) return null;
+    const eventFrom = EVENT_LABEL.lastIndex;
+    // Every quote accounted for: the event ends where the key does.
+    if (eventFrom > to || text.indexOf('"', eventFrom) !== to) return null;
+    const event = this.name(text, eventFrom, to);
+    const endpoint = endpointFrom === -1 ? null : this.name(text, endpointFrom, endpointEnd);
+    if (event === null || (endpointFrom !== -1 && endpoint === null)) return null;
+    event.eventSlot ??= this.events.slot(normaliseEventName(event.key));
+    event.eventChanges ??= this.events.name(event.eventSlot) !== event.key;
+    let channelSlot: number;
+    let changed: boolean;
+    if (endpoint !== null && endpoint.key !== '') {
+      // A non-empty endpoint is the published channel: the channel is only compared with it,
+      // where it stands (channels with unique suffixes are never looked up).
+      if (!canonicalAt(text, from, channelEnd)) return null;
+      channelSlot = endpoint.channelSlot ??= this.channels.slot(endpoint.key);
+      changed = channelEnd - from !== endpointEnd - endpointFrom || compareInPlace(text, from, channelEnd - from, endpointFrom, endpointEnd - endpointFrom) !== 0 || event.eventChanges;
+    } else {
+      const rewritten = this.rewrittenChannel(text, from, channelEnd);
+      if (rewritten === null) return null;
+      [channelSlot, changed] = rewritten;
+      changed ||= event.eventChanges;
+    }
+    const endpointSlot = endpoint === null ? -1 : (endpoint.endpointSlot ??= this.endpoints.slot(endpoint.key));
+    if (Math.max(channelSlot, event.eventSlot, endpointSlot) >= SLOT_LIMIT) return null;
+    let replacement: string | null = null;
+    if (changed) {
+      // Shared by the lines with the same published suffix, however their raw channels differ.
+      const cacheKey = replacementKey(channelSlot, endpointSlot);
+      replacement = (cacheKey === null ? undefined : event.replacements?.get(cacheKey)) ?? null;
+      if (replacement === null) {
+        replacement = detached(`${CHANNEL_LABEL}${this.channels.name(channelSlot)}", ${endpoint === null ? '' : `"endpoint": "${endpoint.key}", `}"event": "${this.events.name(event.eventSlot)}"}`);
+        if (cacheKey !== null) (event.replacements ??= new Map()).set(cacheKey, replacement);
+      }
+    }
+    const remember = rememberable && this.remember();
+    const suffix: Suffix = {
+      key: remember ? detached(text.slice(from, to)) : '',
+      channel: channelSlot,
+      event: event.eventSlot,
+      // The published entry (given its timestamp) is its channel, endpoint and event.
+      id: channelSlot + (endpointSlot + 1) * SLOT_LIMIT + event.eventSlot * SLOT_LIMIT * SLOT_LIMIT,
+      replacement,
+    };
+    if (remember) this.suffixes.add(suffix);
+    return suffix;
   }
 
-  /** Checks, normalises and remembers a suffix not seen before; null when it is not in the drainer's shape. */
-  private learn(slice: string): Suffix | null {
-    // A copy: a slice would keep the whole day's text alive for as long as the suffix is remembered.
-    const suffixText = detached(slice);
-    const match = SUFFIX_SHAPE.exec(suffixText);
-    if (!match) return null;
-    const rawChannel = match[1] as string;
-    const endpoint = match[2];
-    const rawEvent = match[3] as string;
-    const channel = endpoint ? endpoint : rewriteChannel(rawChannel);
-    const event = normaliseEventName(rawEvent);
-    const replacement =
-      channel === rawChannel && event === rawEvent ? null : `", "channel": "${channel}", ${endpoint === undefined ? '' : `"endpoint": "${endpoint}", `}"event": "${event}"}`;
-    const published = replacement ?? suffixText;
-    let id = this.ids.get(published);
-    if (id === undefined) this.ids.set(published, (id = this.ids.size));
-    const key = suffixText.slice(CHANNEL_LABEL.length, -2);
-    const suffix: Suffix = { key, channel: this.channels.slot(channel), event: this.events.slot(event), replacement, id, scan: 0, count: 0 };
-    this.suffixes.add(suffix);
-    return suffix;
+  /**
+   * The published channel's slot for the channel `text[from, to)` (no endpoint to replace it)
+   * and whether the SIP rewrites change it. A channel whose rewrite drops everything from its
+   * last `-` (`SIP/655-0000a1b2` → `SIP-655`) is looked up by what comes before that dash, so
+   * channels with unique suffixes share one entry.
+   */
+  private rewrittenChannel(text: string, from: number, to: number): [slot: number, changed: boolean] | null {
+    const channel = this.names.find(text, from, to);
+    if (channel !== undefined) return this.rewriteOf(channel);
+    const dash = text.lastIndexOf('-', to - 1);
+    if (dash > from && canonicalAt(text, dash, to)) {
+      const prefix = this.name(text, from, dash);
+      if (prefix === null) return null;
+      prefix.prefixSlot ??= rule1Drops(prefix.key) ? this.channels.slot(rewriteChannel(`${prefix.key}-`)) : -1;
+      if (prefix.prefixSlot !== -1) return [prefix.prefixSlot, true];
+    }
+    const named = this.name(text, from, to);
+    return named === null ? null : this.rewriteOf(named);
+  }
+
+  private rewriteOf(channel: RawName): [slot: number, changed: boolean] {
+    channel.rewrittenSlot ??= this.channels.slot(rewriteChannel(channel.key));
+    channel.rewriteChanges ??= this.channels.name(channel.rewrittenSlot) !== channel.key;
+    return [channel.rewrittenSlot, channel.rewriteChanges];
+  }
+
+  /**
+   * The name `text[from, to)`, checked once; null when it needs escaping (not this path's
+   * business). Names that do not repeat (channels with unique suffixes) stop being remembered.
+   */
+  private name(text: string, from: number, to: number): RawName | null {
+    if (to < from) return null;
+    const known = this.names.find(text, from, to);
+    if (known !== undefined) return known;
+    const key = text.slice(from, to);
+    if (!CANONICAL_NAME.test(key)) return null;
+    if (++this.nameMisses > 256 && this.nameMisses * 2 > this.lines) return { key };
+    if (!this.remember()) return { key };
+    const name: RawName = { key: detached(key) };
+    this.names.add(name);
+    return name;
   }
 }
 
-/** The same characters in a string of their own, not a view into a larger one. */
-function detached(text: string): string {
-  return Buffer.from(text, 'latin1').toString('latin1');
+/** Whether `text[from, to)` needs no escaping (printable ASCII, no quote or backslash). */
+function canonicalAt(text: string, from: number, to: number): boolean {
+  CANONICAL_RUN.lastIndex = from;
+  return CANONICAL_RUN.test(text) && CANONICAL_RUN.lastIndex >= to;
+}
+
+/**
+ * Whether, for any channel `prefix + "-" + rest` (ASCII, one line), the first SIP rewrite
+ * `(SIP).(.*)-.*` matches from the prefix's first `SIP` to the end, its greedy group ending at
+ * that last dash: then the channel's rewrite is the rewrite of `prefix + "-"`, whatever `rest`
+ * (without a `-`) is.
+ */
+function rule1Drops(prefix: string): boolean {
+  const sip = prefix.indexOf('SIP');
+  return sip !== -1 && prefix.length >= sip + 4;
+}
+
+/** A small-integer key for a published channel and endpoint (null when the slots are too large for one). */
+function replacementKey(channelSlot: number, endpointSlot: number): number | null {
+  return channelSlot < 2 ** 15 && endpointSlot < 2 ** 15 - 1 ? channelSlot * 2 ** 15 + endpointSlot + 1 : null;
+}
+
+/**
+ * How the string at `b` (of length `bLength`) compares with the one at `a`, both inside `text`:
+ * positive when it sorts after, as `<` would say, without slicing either out.
+ */
+function compareInPlace(text: string, a: number, aLength: number, b: number, bLength: number): number {
+  const common = Math.min(aLength, bLength);
+  for (let i = 0; i < common; i++) {
+    const difference = text.charCodeAt(b + i) - text.charCodeAt(a + i);
+    if (difference !== 0) return difference;
+  }
+  return bLength - aLength;
 }
 
 const OPEN = 0x5b;
@@ -234,103 +383,4 @@ function assemble(work: Buffer, input: Uint8Array, pieces: readonly Piece[], lea
   }
   work[at++] = CLOSE;
   return work.subarray(0, at);
-}
-
-/**
- * How the string at `b` (of length `bLength`) compares with the one at `a`, both inside `text`:
- * positive when it sorts after, as `<` would say, without slicing either out.
- */
-function compareInPlace(text: string, a: number, aLength: number, b: number, bLength: number): number {
-  const common = Math.min(aLength, bLength);
-  for (let i = 0; i < common; i++) {
-    const difference = text.charCodeAt(b + i) - text.charCodeAt(a + i);
-    if (difference !== 0) return difference;
-  }
-  return bLength - aLength;
-}
-
-/**
- * Suffixes by key, found in place: a line's key is never sliced out or hashed as a string.
- * The bucket comes from the key's length and a few of its characters (where channels and
- * events tend to differ); the key itself is then compared where it stands in the text.
- */
-class SuffixTable {
-  private buckets: Array<Suffix[] | undefined> = new Array<Suffix[] | undefined>(1024);
-  size = 0;
-
-  find(text: string, from: number, to: number): Suffix | undefined {
-    const bucket = this.buckets[fingerprint(text, from, to) & (this.buckets.length - 1)];
-    if (bucket === undefined) return undefined;
-    if (bucket.length === 1 && (bucket[0] as Suffix).key.length !== to - from) return undefined;
-    // Sliced and compared whole: faster in V8 than startsWith at a position.
-    const key = text.slice(from, to);
-    for (const suffix of bucket) if (suffix.key === key) return suffix;
-    return undefined;
-  }
-
-  add(suffix: Suffix): void {
-    if (++this.size > this.buckets.length) {
-      const all = this.buckets.flatMap((bucket) => bucket ?? []);
-      this.buckets = new Array<Suffix[] | undefined>(this.buckets.length * 4);
-      for (const each of all) this.place(each);
-    }
-    this.place(suffix);
-  }
-
-  clear(): void {
-    this.buckets = new Array<Suffix[] | undefined>(1024);
-    this.size = 0;
-  }
-
-  private place(suffix: Suffix): void {
-    const index = fingerprint(suffix.key, 0, suffix.key.length) & (this.buckets.length - 1);
-    (this.buckets[index] ??= []).push(suffix);
-  }
-}
-
-/**
- * A hash of the key's length, its first characters (the channel) and its last ones (the end of
- * the event name), read in place. Keys that differ elsewhere only share a bucket.
- */
-function fingerprint(text: string, from: number, to: number): number {
-  let hash = to - from;
-  const head = Math.min(to, from + FINGERPRINT_HEAD);
-  for (let i = from; i < head; i++) hash = Math.imul(hash, 31) + text.charCodeAt(i);
-  const tail = Math.max(from, to - FINGERPRINT_TAIL);
-  for (let i = tail; i < to; i++) hash = Math.imul(hash, 31) + text.charCodeAt(i);
-  return (hash ^ (hash >>> 15)) >>> 0;
-}
-
-/** Names numbered in the order first seen, with a count per name for the day being counted. */
-class NameTable {
-  private readonly slots = new Map<string, number>();
-  private readonly names: string[] = [];
-  private counts = new Float64Array(0);
-
-  slot(name: string): number {
-    let slot = this.slots.get(name);
-    if (slot === undefined) {
-      this.slots.set(name, (slot = this.names.length));
-      this.names.push(name);
-    }
-    return slot;
-  }
-
-  startCounting(): Float64Array {
-    if (this.counts.length < this.names.length) this.counts = new Float64Array(Math.max(this.names.length, 2 * this.counts.length));
-    else this.counts.fill(0, 0, this.names.length);
-    return this.counts;
-  }
-
-  /** The names counted since {@link startCounting}, with their counts. */
-  counted(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (let slot = 0; slot < this.names.length; slot++) if (this.counts[slot] !== 0) out.set(this.names[slot] as string, this.counts[slot] as number);
-    return out;
-  }
-
-  clear(): void {
-    this.slots.clear();
-    this.names.length = 0;
-  }
 }

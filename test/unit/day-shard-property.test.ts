@@ -37,7 +37,16 @@ interface Options {
   readonly canonical: boolean;
 }
 
+/** Channels made of the pieces the SIP rewrites look at, so every branch of them is taken. */
+function sipLike(rand: Random): string {
+  const pieces = ['S', 'I', 'P', 'SIP', 'PJSIP', '-', '-', '/', '1', '9', '0', 'a', '.', '_', ' '];
+  let channel = '';
+  for (let i = Math.floor(rand() * 10); i > 0; i--) channel += pick(rand, pieces);
+  return channel;
+}
+
 function name(rand: Random, options: Options): string {
+  if (rand() < 0.3) return sipLike(rand);
   if (options.canonical) {
     const candidates = [...ORDINARY_NAMES, ...HOSTILE_NAMES].filter((n) => /^[ !#-[\]-~]*$/.test(n));
     return pick(rand, candidates);
