@@ -49,26 +49,32 @@ const MEMORY_LIMIT = 50_000;
 /** Names per table an entry id can number (ids stay exact doubles). */
 const SLOT_LIMIT = 2 ** 17;
 
-/** A name as written in a line, with what it becomes in each role, worked out on first use. */
-interface RawName {
-  readonly key: string;
+/**
+ * A name as written in a line, with what it becomes in each role, worked out on first use
+ * (-1: not yet). Every field is set from the start: one object shape for all names.
+ */
+class RawName {
   /** As a channel without endpoint: the slot of the rewritten channel, and whether it changed. */
-  rewrittenSlot?: number;
-  rewriteChanges?: boolean;
+  rewrittenSlot = -1;
+  rewriteChanges = false;
   /** As a non-empty endpoint: its slot as the published channel, and among endpoints. */
-  channelSlot?: number;
-  endpointSlot?: number;
+  channelSlot = -1;
+  endpointSlot = -1;
   /**
-   * As what precedes a channel's last `-`: the slot of every such channel's rewrite, or -1 when
-   * the first SIP rewrite would not end at that dash.
+   * As what precedes a channel's last `-`: the slot of every such channel's rewrite, or
+   * {@link NO_PREFIX_RULE} when the first SIP rewrite would not end at that dash.
    */
-  prefixSlot?: number;
+  prefixSlot = -1;
   /** As an event: the slot of the normalised name, and whether it changed. */
-  eventSlot?: number;
-  eventChanges?: boolean;
+  eventSlot = -1;
+  eventChanges = false;
   /** As an event: the rewritten suffixes it ends, by published channel and endpoint ({@link replacementKey}). */
-  replacements?: Map<number, string>;
+  replacements: Map<number, string> | null = null;
+
+  constructor(readonly key: string) {}
 }
+
+const NO_PREFIX_RULE = -2;
 
 interface Suffix {
   /** What follows `"channel": "` up to the closing `"}`. */
@@ -221,15 +227,18 @@ export class CanonicalDayScanner {
     const event = this.name(text, eventFrom, to);
     const endpoint = endpointFrom === -1 ? null : this.name(text, endpointFrom, endpointEnd);
     if (event === null || (endpointFrom !== -1 && endpoint === null)) return null;
-    event.eventSlot ??= this.events.slot(normaliseEventName(event.key));
-    event.eventChanges ??= this.events.name(event.eventSlot) !== event.key;
+    if (event.eventSlot === -1) {
+      event.eventSlot = this.events.slot(normaliseEventName(event.key));
+      event.eventChanges = this.events.name(event.eventSlot) !== event.key;
+    }
     let channelSlot: number;
     let changed: boolean;
     if (endpoint !== null && endpoint.key !== '') {
       // A non-empty endpoint is the published channel: the channel is only compared with it,
       // where it stands (channels with unique suffixes are never looked up).
       if (!canonicalAt(text, from, channelEnd)) return null;
-      channelSlot = endpoint.channelSlot ??= this.channels.slot(endpoint.key);
+      if (endpoint.channelSlot === -1) endpoint.channelSlot = this.channels.slot(endpoint.key);
+      channelSlot = endpoint.channelSlot;
       changed = channelEnd - from !== endpointEnd - endpointFrom || compareInPlace(text, from, channelEnd - from, endpointFrom, endpointEnd - endpointFrom) !== 0 || event.eventChanges;
     } else {
       const rewritten = this.rewrittenChannel(text, from, channelEnd);
@@ -237,7 +246,8 @@ export class CanonicalDayScanner {
       [channelSlot, changed] = rewritten;
       changed ||= event.eventChanges;
     }
-    const endpointSlot = endpoint === null ? -1 : (endpoint.endpointSlot ??= this.endpoints.slot(endpoint.key));
+    if (endpoint !== null && endpoint.endpointSlot === -1) endpoint.endpointSlot = this.endpoints.slot(endpoint.key);
+    const endpointSlot = endpoint === null ? -1 : endpoint.endpointSlot;
     if (Math.max(channelSlot, event.eventSlot, endpointSlot) >= SLOT_LIMIT) return null;
     let replacement: string | null = null;
     if (changed) {
@@ -275,16 +285,18 @@ export class CanonicalDayScanner {
     if (dash > from && canonicalAt(text, dash, to)) {
       const prefix = this.name(text, from, dash);
       if (prefix === null) return null;
-      prefix.prefixSlot ??= rule1Drops(prefix.key) ? this.channels.slot(rewriteChannel(`${prefix.key}-`)) : -1;
-      if (prefix.prefixSlot !== -1) return [prefix.prefixSlot, true];
+      if (prefix.prefixSlot === -1) prefix.prefixSlot = rule1Drops(prefix.key) ? this.channels.slot(rewriteChannel(`${prefix.key}-`)) : NO_PREFIX_RULE;
+      if (prefix.prefixSlot !== NO_PREFIX_RULE) return [prefix.prefixSlot, true];
     }
     const named = this.name(text, from, to);
     return named === null ? null : this.rewriteOf(named);
   }
 
   private rewriteOf(channel: RawName): [slot: number, changed: boolean] {
-    channel.rewrittenSlot ??= this.channels.slot(rewriteChannel(channel.key));
-    channel.rewriteChanges ??= this.channels.name(channel.rewrittenSlot) !== channel.key;
+    if (channel.rewrittenSlot === -1) {
+      channel.rewrittenSlot = this.channels.slot(rewriteChannel(channel.key));
+      channel.rewriteChanges = this.channels.name(channel.rewrittenSlot) !== channel.key;
+    }
     return [channel.rewrittenSlot, channel.rewriteChanges];
   }
 
@@ -298,9 +310,9 @@ export class CanonicalDayScanner {
     if (known !== undefined) return known;
     const key = text.slice(from, to);
     if (!CANONICAL_NAME.test(key)) return null;
-    if (++this.nameMisses > 256 && this.nameMisses * 2 > this.lines) return { key };
-    if (!this.remember()) return { key };
-    const name: RawName = { key: detached(key) };
+    if (++this.nameMisses > 256 && this.nameMisses * 2 > this.lines) return new RawName(key);
+    if (!this.remember()) return new RawName(key);
+    const name = new RawName(detached(key));
     this.names.add(name);
     return name;
   }
