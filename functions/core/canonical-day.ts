@@ -44,8 +44,14 @@ const CLOSING_BRACE = 0x7d;
 const SHORT_RUN = 8;
 /** Entries a day may add to a table before it must show that they repeat (a quarter of its lines). */
 const LEARN_FREELY = 1000;
-/** Entries a table holds across days before the tables start over. */
+/** Names a table holds across days before the tables start over. */
 const MEMORY_LIMIT = 50_000;
+/**
+ * Suffixes remembered across days. Past a few thousand, a lookup misses the processor's caches
+ * and costs more than reading the line's names: data with that many combinations (thousands
+ * of event names) is read name by name.
+ */
+const SUFFIX_LIMIT = 8192;
 /** Names per table an entry id can number (ids stay exact doubles). */
 const SLOT_LIMIT = 2 ** 17;
 
@@ -76,16 +82,21 @@ class RawName {
 
 const NO_PREFIX_RULE = -2;
 
-interface Suffix {
-  /** What follows `"channel": "` up to the closing `"}`. */
-  readonly key: string;
-  /** Slots of the published channel and event, for counting. */
-  readonly channel: number;
-  readonly event: number;
-  /** Same id, same published entry (given the same timestamp). */
-  readonly id: number;
-  /** The published suffix when normalisation changes the line, else null (the line is copied). */
-  readonly replacement: string | null;
+class Suffix {
+  /** The last scan that met it: what has not been met for a while is forgotten first. */
+  lastUsed = 0;
+
+  constructor(
+    /** What follows `"channel": "` up to the closing `"}`. */
+    public key: string,
+    /** Slots of the published channel and event, for counting. */
+    public channel: number,
+    public event: number,
+    /** Same id, same published entry (given the same timestamp). */
+    public id: number,
+    /** The published suffix when normalisation changes the line, else null (the line is copied). */
+    public replacement: string | null,
+  ) {}
 }
 
 /**
@@ -109,15 +120,19 @@ export class CanonicalDayScanner {
   private learnt = 0;
   private lines = 0;
   private nameMisses = 0;
+  private scans = 0;
+  /** What a suffix that is not remembered is read into, line after line. */
+  private readonly passing = new Suffix('', 0, 0, 0, null);
+  /** Whether the last channel {@link rewrittenChannel} read is changed by the SIP rewrites. */
+  private rewriteChanged = false;
 
   /**
    * The day's shard from its text and, when the caller has them, the bytes it was decoded from
    * (on this path the text is ASCII: character offsets are byte offsets).
    */
   scan(text: string, bytes?: Uint8Array, workspace?: ReusableBuffer): CanonicalDay | null {
-    if ([this.suffixes.size, this.names.size, this.channels.size, this.events.size, this.endpoints.size].some((size) => size > MEMORY_LIMIT)) {
-      for (const table of [this.suffixes, this.names, this.channels, this.events, this.endpoints]) table.clear();
-    }
+    this.forgetIfFull();
+    const scan = ++this.scans;
     // Every line could bring a new name: counts have room for them all.
     const lineBound = Math.ceil(text.length / 40) + 1;
     const eventCounts = this.events.startCounting(lineBound);
@@ -136,7 +151,7 @@ export class CanonicalDayScanner {
     this.learnt = 0;
     this.lines = 0;
     this.nameMisses = 0;
-    // Known suffixes are looked up until a day shows that its suffixes do not repeat.
+    // Known suffixes are looked up while nearly every line has one.
     let lookUpSuffixes = true;
     let misses = 0;
     for (let start = 0; start < text.length; ) {
@@ -149,11 +164,12 @@ export class CanonicalDayScanner {
       // The suffix is `", "channel": "` + key + `"}`.
       if (end - 2 < keyFrom || text.charCodeAt(end - 1) !== CLOSING_BRACE || text.charCodeAt(end - 2) !== QUOTE) return null;
       let suffix = lookUpSuffixes ? this.suffixes.find(text, keyFrom, end - 2) : undefined;
-      if (suffix === undefined) {
+      if (suffix !== undefined) suffix.lastUsed = scan;
+      else {
         const read = this.readSuffix(text, keyFrom, end - 2, lookUpSuffixes);
         if (read === null) return null;
         suffix = read;
-        if (lookUpSuffixes && ++misses > 256 && misses * 2 > this.lines) lookUpSuffixes = false;
+        if (lookUpSuffixes && ++misses > 20 && misses * 10 > this.lines) lookUpSuffixes = false;
       }
       const timestampFrom = start + 15;
       const order = previousLength === -1 ? 1 : compareInPlace(text, previousFrom, previousLength, timestampFrom, timestampEnd - timestampFrom);
@@ -195,6 +211,23 @@ export class CanonicalDayScanner {
       lines: this.lines,
       counts: { total: kept, events: this.events.counted(), channels: this.channels.counted() },
     };
+  }
+
+  /**
+   * Keeps the tables bounded across days. Suffixes are many (a combination each): those not met
+   * in the last days go first. Names are few unless they never repeat: then everything starts over.
+   */
+  private forgetIfFull(): void {
+    if ([this.names.size, this.channels.size, this.events.size, this.endpoints.size].some((size) => size > MEMORY_LIMIT)) {
+      for (const table of [this.suffixes, this.names, this.channels, this.events, this.endpoints]) table.clear();
+      return;
+    }
+    if (this.suffixes.size <= SUFFIX_LIMIT) return;
+    for (const days of [7, 1, 0]) {
+      this.suffixes.retain((suffix) => suffix.lastUsed >= this.scans - days);
+      if (this.suffixes.size <= SUFFIX_LIMIT / 2) return;
+    }
+    this.suffixes.clear();
   }
 
   /** Whether to remember a new entry: always at first, then only while a quarter of the day's lines, at most, needed one. */
@@ -243,8 +276,8 @@ export class CanonicalDayScanner {
     } else {
       const rewritten = this.rewrittenChannel(text, from, channelEnd);
       if (rewritten === null) return null;
-      [channelSlot, changed] = rewritten;
-      changed ||= event.eventChanges;
+      channelSlot = rewritten;
+      changed = this.rewriteChanged || event.eventChanges;
     }
     if (endpoint !== null && endpoint.endpointSlot === -1) endpoint.endpointSlot = this.endpoints.slot(endpoint.key);
     const endpointSlot = endpoint === null ? -1 : endpoint.endpointSlot;
@@ -259,45 +292,47 @@ export class CanonicalDayScanner {
         if (cacheKey !== null) (event.replacements ??= new Map()).set(cacheKey, replacement);
       }
     }
-    const remember = rememberable && this.remember();
-    const suffix: Suffix = {
-      key: remember ? detached(text.slice(from, to)) : '',
-      channel: channelSlot,
-      event: event.eventSlot,
-      // The published entry (given its timestamp) is its channel, endpoint and event.
-      id: channelSlot + (endpointSlot + 1) * SLOT_LIMIT + event.eventSlot * SLOT_LIMIT * SLOT_LIMIT,
-      replacement,
-    };
-    if (remember) this.suffixes.add(suffix);
+    // The published entry (given its timestamp) is its channel, endpoint and event.
+    const id = channelSlot + (endpointSlot + 1) * SLOT_LIMIT + event.eventSlot * SLOT_LIMIT * SLOT_LIMIT;
+    if (!rememberable || this.suffixes.size >= 2 * SUFFIX_LIMIT || !this.remember()) {
+      const passing = this.passing;
+      passing.channel = channelSlot;
+      passing.event = event.eventSlot;
+      passing.id = id;
+      passing.replacement = replacement;
+      return passing;
+    }
+    const suffix = new Suffix(detached(text.slice(from, to)), channelSlot, event.eventSlot, id, replacement);
+    suffix.lastUsed = this.scans;
+    this.suffixes.add(suffix);
     return suffix;
   }
 
   /**
-   * The published channel's slot for the channel `text[from, to)` (no endpoint to replace it)
-   * and whether the SIP rewrites change it. A channel whose rewrite drops everything from its
+   * The published channel's slot for the channel `text[from, to)` (no endpoint to replace it);
+   * whether the SIP rewrites change it is left in {@link rewriteChanged}. A channel whose rewrite drops everything from its
    * last `-` (`SIP/655-0000a1b2` → `SIP-655`) is looked up by what comes before that dash, so
    * channels with unique suffixes share one entry.
    */
-  private rewrittenChannel(text: string, from: number, to: number): [slot: number, changed: boolean] | null {
-    const channel = this.names.find(text, from, to);
-    if (channel !== undefined) return this.rewriteOf(channel);
+  private rewrittenChannel(text: string, from: number, to: number): number | null {
     const dash = text.lastIndexOf('-', to - 1);
     if (dash > from && canonicalAt(text, dash, to)) {
       const prefix = this.name(text, from, dash);
       if (prefix === null) return null;
       if (prefix.prefixSlot === -1) prefix.prefixSlot = rule1Drops(prefix.key) ? this.channels.slot(rewriteChannel(`${prefix.key}-`)) : NO_PREFIX_RULE;
-      if (prefix.prefixSlot !== NO_PREFIX_RULE) return [prefix.prefixSlot, true];
+      if (prefix.prefixSlot !== NO_PREFIX_RULE) {
+        this.rewriteChanged = true;
+        return prefix.prefixSlot;
+      }
     }
-    const named = this.name(text, from, to);
-    return named === null ? null : this.rewriteOf(named);
-  }
-
-  private rewriteOf(channel: RawName): [slot: number, changed: boolean] {
+    const channel = this.name(text, from, to);
+    if (channel === null) return null;
     if (channel.rewrittenSlot === -1) {
       channel.rewrittenSlot = this.channels.slot(rewriteChannel(channel.key));
       channel.rewriteChanges = this.channels.name(channel.rewrittenSlot) !== channel.key;
     }
-    return [channel.rewrittenSlot, channel.rewriteChanges];
+    this.rewriteChanged = channel.rewriteChanges;
+    return channel.rewrittenSlot;
   }
 
   /**

@@ -52,6 +52,13 @@ export class TextTable<T extends Keyed> {
     this.size = 0;
   }
 
+  /** Keeps only the entries that pass. */
+  retain(keep: (entry: T) => boolean): void {
+    const kept = this.buckets.flatMap((bucket) => (bucket === undefined ? [] : [...bucket.values()].filter(keep)));
+    this.clear();
+    for (const entry of kept) this.add(entry);
+  }
+
   private place(entry: T): void {
     const index = fingerprint(entry.key, 0, entry.key.length) & (this.buckets.length - 1);
     const bucket = this.buckets[index];
