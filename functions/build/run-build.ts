@@ -5,9 +5,6 @@
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { Piscina } from 'piscina';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import type { Day } from '../core/days.js';
 import { parseEventList } from '../core/event-list.js';
@@ -23,7 +20,8 @@ import {
   type SiteChanges,
   type SourceDay,
 } from '../core/site-build.js';
-import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX } from '../core/site-paths.js';
+import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX, STATE_FILE } from '../core/site-paths.js';
+import { startMonthPool, type MonthPool } from './month-pool.js';
 import { runMonthTask, type DayReport, type MonthTask, type MonthTaskResult } from './month-task.js';
 
 export interface BuildOptions {
@@ -75,9 +73,6 @@ export class BuildInputError extends Error {
   }
 }
 
-const WORKER_OLD_GENERATION_MB = 256;
-const WORKER_YOUNG_GENERATION_MB = 16;
-
 /** Below this many days to read, starting worker threads costs more than it saves. */
 const POOL_THRESHOLD_DAYS = 60;
 
@@ -93,6 +88,27 @@ export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
   const { days, ignored } = await listSourceDays(source).catch((error: Error) => {
     throw new BuildInputError(error.message);
   });
+  // A large build from nothing (no state yet, or --force) will want worker threads: they boot
+  // while the rest is read and checked.
+  const fromNothing = options.force || !(await site.head(STATE_FILE));
+  const early = options.threads !== 0 && fromNothing && days.length >= POOL_THRESHOLD_DAYS ? startMonthPool(options.threads ?? os.availableParallelism()) : null;
+  try {
+    return await buildWith(options, started, source, site, { days, ignored }, early);
+  } finally {
+    await early?.destroy();
+  }
+}
+
+async function buildWith(
+  options: BuildOptions,
+  started: bigint,
+  source: FsObjectStore,
+  site: FsObjectStore,
+  { days, ignored }: { days: SourceDay[]; ignored: string[] },
+  early: MonthPool | null,
+): Promise<BuildSummary> {
+  const inputRoot = source.location;
+  const outRoot = site.location;
   if (days.length === 0) {
     const prefixDir = path.join(inputRoot, DAILY_OBJECT_PREFIX);
     const exists = await fs.stat(prefixDir).then(() => true, () => false);
@@ -145,7 +161,16 @@ export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
     daysDone += count;
     options.onProgress?.({ daysDone, daysTotal: monthDays.length });
   };
-  const results = threads > 0 ? await runInPool(tasks, threads, progress) : await runInline(tasks, progress);
+  let results: MonthTaskResult[];
+  if (threads === 0) results = await runInline(tasks, progress);
+  else {
+    const pool = early?.threads === threads ? early : startMonthPool(threads);
+    try {
+      results = await pool.run(tasks, (task) => progress(task.days.length));
+    } finally {
+      if (pool !== early) await pool.destroy();
+    }
+  }
 
   const changes = emptyChanges();
   const reports: DayReport[] = [];
@@ -167,59 +192,6 @@ async function runInline(tasks: readonly MonthTask[], progress: (count: number) 
   const results: MonthTaskResult[] = [];
   for (const task of tasks) results.push(await runMonthTask(task, () => progress(1)));
   return results;
-}
-
-/**
- * Months spread over worker threads, largest first so a big month does not finish last on
- * its own. The workers run a bundle of the month task made here with esbuild: plain
- * JavaScript starts in milliseconds and costs far less memory than loading TypeScript
- * through a transpiling loader in every thread.
- */
-async function runInPool(tasks: readonly MonthTask[], threads: number, progress: (count: number) => void): Promise<MonthTaskResult[]> {
-  const bundle = await bundleMonthTask();
-  const pool = new Piscina<MonthTask, MonthTaskResult>({
-    filename: pathToFileURL(bundle.file).href,
-    minThreads: threads,
-    maxThreads: threads,
-    // A worker holds one day's data at a time (months are streamed to disk), so a modest heap
-    // is plenty; the cap makes V8 collect instead of growing, which keeps peak RSS low, and the
-    // larger young generation spends less time promoting short-lived per-line objects.
-    resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-  });
-  try {
-    const order = [...tasks].sort((a, b) => totalSize(b.days) - totalSize(a.days));
-    const results = await Promise.all(
-      order.map(async (task) => {
-        const result = await pool.run(task);
-        progress(task.days.length);
-        return result;
-      }),
-    );
-    return results.sort((a, b) => (a.month < b.month ? -1 : 1));
-  } finally {
-    await pool.destroy();
-    await bundle.remove();
-  }
-}
-
-async function bundleMonthTask(): Promise<{ file: string; remove: () => Promise<void> }> {
-  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'usage-pipeline-build-'));
-  const file = path.join(directory, 'month-task.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('./month-task.ts', import.meta.url))],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'silent',
-  });
-  return { file, remove: () => fs.rm(directory, { recursive: true, force: true }) };
-}
-
-function totalSize(days: readonly SourceDay[]): number {
-  return days.reduce((sum, d) => sum + d.size, 0);
 }
 
 function summarise(

@@ -212,3 +212,31 @@ describe('usage-pipeline build: channel and event layouts with hostile names', (
     expect(new Set(remaining)).toEqual(new Set(['ok']));
   });
 });
+
+describe('usage-pipeline build: worker threads', () => {
+  it('builds a history from nothing on worker threads with the same bytes as in one thread', async () => {
+    const root = await tempDir();
+    const input = path.join(root, 'bucket');
+    // Enough days for the pool, across three months; one old-shape day that normalisation rewrites.
+    const start = Date.UTC(2025, 0, 20);
+    for (let d = 0; d < 70; d++) {
+      const day = new Date(start + d * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+      const lines: Array<Line | string> = [at(day, '09', 'outgoing_call', `PJSIP/6${d % 10}5-0001`), at(day, '10', 'ivr')];
+      if (d === 3) lines.push(`{"timestamp": "${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}T11:00:00-08:00", "channel": "SIP/630-0000011f", "event": "filter_dial"}`);
+      await writeDay(input, day, lines, new Date('2025-04-02T00:00:00Z'));
+    }
+    const threaded = path.join(root, 'threaded');
+    const inline = path.join(root, 'inline');
+    const pooled = await build(input, threaded);
+    const single = await build(input, inline, '--threads', '0');
+    expect(pooled.summary).toMatchObject({ daysRebuilt: 70, monthsRebuilt: 3 });
+    expect(pooled.summary.threads).toBeGreaterThan(0);
+    expect(single.summary.threads).toBe(0);
+    const files = await listFiles(inline);
+    expect(await listFiles(threaded)).toEqual(files);
+    for (const file of files) {
+      const [a, b] = await Promise.all([fs.readFile(path.join(threaded, file)), fs.readFile(path.join(inline, file))]);
+      expect({ file, same: a.equals(b) }).toEqual({ file, same: true });
+    }
+  });
+});
