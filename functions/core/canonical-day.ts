@@ -16,7 +16,7 @@
  * byte for byte (the property tests compare them).
  */
 import { normaliseEventName, rewriteChannel } from './normalise.js';
-import type { ReusableBuffer } from './reusable-buffer.js';
+import type { ShardSpace } from './reusable-buffer.js';
 import type { DayCounts } from './summary.js';
 import { detached, NameTable, TextTable } from './text-table.js';
 
@@ -130,7 +130,7 @@ export class CanonicalDayScanner {
    * The day's shard from its text and, when the caller has them, the bytes it was decoded from
    * (on this path the text is ASCII: character offsets are byte offsets).
    */
-  scan(text: string, bytes?: Uint8Array, workspace?: ReusableBuffer): CanonicalDay | null {
+  scan(text: string, bytes?: Uint8Array, space?: ShardSpace): CanonicalDay | null {
     this.forgetIfFull();
     const scan = ++this.scans;
     // Every line could bring a new name: counts have room for them all.
@@ -205,7 +205,7 @@ export class CanonicalDayScanner {
     }
     const input = bytes ?? Buffer.from(text, 'latin1');
     const lead = this.lines + 2 + growth;
-    const work = workspace ? workspace.take(lead + input.length) : Buffer.allocUnsafe(lead + input.length);
+    const work = space ? space.take(lead + input.length) : Buffer.allocUnsafe(lead + input.length);
     return {
       bytes: assemble(work, input, pieces, lead),
       lines: this.lines,

@@ -5,7 +5,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { CanonicalDayScanner } from './canonical-day.js';
 import { normaliseLine, type ShardEntry } from './normalise.js';
-import type { ReusableBuffer } from './reusable-buffer.js';
+import type { ShardSpace } from './reusable-buffer.js';
 import { compareCodePoints, hasSurrogates } from './python-json.js';
 import type { DayCounts } from './summary.js';
 
@@ -42,12 +42,12 @@ const REJECTED_TEXT_LIMIT = 200;
 const canonicalDays = new CanonicalDayScanner();
 
 /**
- * With a `workspace`, the shard's bytes are built in it: they are valid until its next use
- * (the month build reads a day, writes it and copies it into the rollup before the next).
+ * With a `space`, the shard's bytes are built in it (the month build builds each day in place
+ * in its rollup): they are valid until its next use.
  */
-export function buildDayShard(content: string | Uint8Array, workspace?: ReusableBuffer): DayShard {
+export function buildDayShard(content: string | Uint8Array, space?: ShardSpace): DayShard {
   const text = typeof content === 'string' ? content : asciiText(content);
-  const fast = text === null ? null : canonicalDays.scan(text, typeof content === 'string' ? undefined : content, workspace);
+  const fast = text === null ? null : canonicalDays.scan(text, typeof content === 'string' ? undefined : content, space);
   if (!fast) return buildGeneralDayShard(content);
   let json: string | null = null;
   let entries: readonly ShardEntry[] | null = null;

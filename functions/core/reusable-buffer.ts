@@ -4,7 +4,12 @@
  * buffers allocated afresh for every day live outside V8's heap until a collection notices
  * them: re-using one keeps a build's memory flat.
  */
-export class ReusableBuffer {
+/** Where a day shard can be built: a buffer of at least the size asked for, valid until the next request. */
+export interface ShardSpace {
+  take(size: number): Buffer;
+}
+
+export class ReusableBuffer implements ShardSpace {
   private buffer: Buffer = Buffer.alloc(0);
 
   /** A buffer of at least `size` bytes; its content is undefined. */

@@ -14,7 +14,7 @@ import { monthOf, parseCompactDay, type Day, type Month } from './days.js';
 import { mergeEventList, parseEventList, serialiseEventList } from './event-list.js';
 import { bodyByteLength, type Body, type ObjectInfo, type ObjectStore } from './object-store.js';
 import { pyDumps, pyLoads, type PyValue } from './python-json.js';
-import { ReusableBuffer } from './reusable-buffer.js';
+import { ReusableBuffer, type ShardSpace } from './reusable-buffer.js';
 import {
   channelDayPath,
   DAILY_OBJECT_PREFIX,
@@ -216,12 +216,12 @@ export class MissingDailyObjectError extends Error {
   }
 }
 
-/** With a `workspace`, the shard's bytes are valid until its next use (see {@link buildDayShard}). */
-export async function readDayShard(source: ObjectStore, day: Day, workspace?: ReusableBuffer): Promise<{ shard: DayShard; bytesRead: number }> {
+/** With a `space`, the shard's bytes are valid until its next use (see {@link buildDayShard}). */
+export async function readDayShard(source: ObjectStore, day: Day, space?: ShardSpace): Promise<{ shard: DayShard; bytesRead: number }> {
   const key = dailyObjectKey(day);
   const object = await source.get(key);
   if (!object) throw new MissingDailyObjectError(key, source.location);
-  return { shard: buildDayShard(object.body, workspace), bytesRead: object.size };
+  return { shard: buildDayShard(object.body, space), bytesRead: object.size };
 }
 
 function groupEntries<K extends 'channel' | 'event'>(shard: DayShard, field: K): Map<string, string[]> {
@@ -310,24 +310,19 @@ export async function buildMonth(
   options: MonthOptions,
 ): Promise<{ changes: SiteChanges; outcomes: DayOutcome[]; eventNames: string[] }> {
   // Buffers for the days and the rollup, re-used from the previous month (one build at a time takes them).
-  const buffers = idleMonthBuffers ?? { day: new ReusableBuffer(), rollup: new ReusableBuffer() };
-  idleMonthBuffers = null;
+  const buffer = idleRollupBuffer ?? new ReusableBuffer();
+  idleRollupBuffer = null;
   try {
-    return await buildMonthWith(buffers, site, source, month, days, options);
+    return await buildMonthWith(buffer, site, source, month, days, options);
   } finally {
-    idleMonthBuffers = buffers;
+    idleRollupBuffer = buffer;
   }
 }
 
-interface MonthBuffers {
-  readonly day: ReusableBuffer;
-  readonly rollup: ReusableBuffer;
-}
-
-let idleMonthBuffers: MonthBuffers | null = null;
+let idleRollupBuffer: ReusableBuffer | null = null;
 
 async function buildMonthWith(
-  buffers: MonthBuffers,
+  buffer: ReusableBuffer,
   site: ObjectStore,
   source: ObjectStore,
   month: Month,
@@ -338,7 +333,7 @@ async function buildMonthWith(
   const outcomes: DayOutcome[] = [];
   // Names of the events in the days written; without the summary's columns to read them from, gathered here.
   const eventNames = new Set<string>();
-  const rollup = new RollupBytes(buffers.rollup, days.reduce((sum, d) => sum + d.size, 0));
+  const rollup = new RollupBytes(buffer, days.reduce((sum, d) => sum + d.size, 0));
   const summary = new MonthCounts(month);
   const withSummary = options.layouts.includes('summary');
   const reuseDays = options.reuseDays ?? new Set<Day>();
@@ -351,14 +346,15 @@ async function buildMonthWith(
       if (reused.counts) summary.addCounts(day, reused.counts);
       continue;
     }
-    const { shard, bytesRead } = await readDayShard(source, day, buffers.day);
+    // Built in place at the rollup's end: the day's file is written from there, then it joins the rollup.
+    const { shard, bytesRead } = await readDayShard(source, day, rollup);
     let touchedPairs: string[] = [];
     if (written) {
       const result = await writeDayFiles(site, day, shard, options.layouts);
       mergeChanges(changes, result.changes);
       touchedPairs = result.touchedPairs;
     }
-    rollup.add(shard.bytes.subarray(1, -1));
+    rollup.addShard(shard.bytes);
     if (withSummary) summary.addCounts(day, shard.counts);
     else if (written) for (const name of shard.counts.events.keys()) eventNames.add(name);
     const outcome: DayOutcome = {
@@ -402,16 +398,20 @@ async function reusableDay(site: ObjectStore, day: Day, previousSummary: MonthCo
 
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const SEPARATOR = Buffer.from(', ');
+const COMMA = 0x2c;
+const SPACE = 0x20;
 
 /**
- * `json.dumps(day1 + day2 + …)` as bytes, from the days' published bodies: copied, never
- * decoded or encoded. A month's bytes are held (the largest real month is about 20 MB), its
- * parsed events never are.
+ * `json.dumps(day1 + day2 + …)` as bytes, from the days' published bodies, never decoded or
+ * encoded. A day built from its daily object is built in place, right at the rollup's end
+ * (its own file is written from there, then it becomes part of the rollup: no copy); other
+ * days' bodies are copied in. A month's bytes are held (the largest real month is about
+ * 20 MB), its parsed events never are.
  */
-class RollupBytes {
+class RollupBytes implements ShardSpace {
   private buffer: Buffer;
-  private length = 1;
+  /** Bytes of the rollup so far: `[` and the bodies, without the closing `]`. */
+  private length = 0;
 
   constructor(
     private readonly space: ReusableBuffer,
@@ -419,24 +419,61 @@ class RollupBytes {
   ) {
     // The shards are the daily objects plus one byte a line: a little room saves a copy.
     this.buffer = space.take(Math.ceil(expectedSize * 1.05) + 1024);
-    this.buffer[0] = OPEN_BRACKET;
   }
 
+  /**
+   * Room for a day's shard (`[…]`) where it goes: for the first day at the start (its `[` is
+   * the rollup's), after that one byte past the end, where `, ` then takes the place of `[`.
+   */
+  take(size: number): Buffer {
+    const start = this.start();
+    this.ensure(start + size);
+    return this.buffer.subarray(start, start + size);
+  }
+
+  /** Adds a day's shard, built in place by {@link take} or not. */
+  addShard(shard: Uint8Array): void {
+    const start = this.start();
+    const inPlace = shard.buffer === this.buffer.buffer && shard.byteOffset === this.buffer.byteOffset + start;
+    if (!inPlace) {
+      this.add(shard.subarray(1, -1));
+      return;
+    }
+    if (shard.length <= 2) return;
+    if (this.length > 0) {
+      this.buffer[this.length] = COMMA;
+      this.buffer[this.length + 1] = SPACE;
+    }
+    // Everything but the closing bracket, which the next day's separator overwrites.
+    this.length = start + shard.length - 1;
+  }
+
+  /** Adds a day's body (its items, without the brackets). */
   add(body: Uint8Array): void {
     if (body.length === 0) return;
-    if (this.length > 1) this.append(SEPARATOR);
-    this.append(body);
+    this.ensure(this.length + 2 + body.length);
+    if (this.length === 0) this.buffer[this.length++] = OPEN_BRACKET;
+    else {
+      this.buffer[this.length++] = COMMA;
+      this.buffer[this.length++] = SPACE;
+    }
+    this.buffer.set(body, this.length);
+    this.length += body.length;
   }
 
   finish(): Buffer {
-    this.append(Buffer.of(CLOSE_BRACKET));
+    this.ensure(this.length + 2);
+    if (this.length === 0) this.buffer[this.length++] = OPEN_BRACKET;
+    this.buffer[this.length++] = CLOSE_BRACKET;
     return this.buffer.subarray(0, this.length);
   }
 
-  private append(bytes: Uint8Array): void {
-    if (this.length + bytes.length > this.buffer.length) this.buffer = this.space.grow(this.buffer, this.length, this.length + bytes.length);
-    this.buffer.set(bytes, this.length);
-    this.length += bytes.length;
+  private start(): number {
+    return this.length === 0 ? 0 : this.length + 1;
+  }
+
+  private ensure(size: number): void {
+    if (size > this.buffer.length) this.buffer = this.space.grow(this.buffer, this.length, size);
   }
 }
 
