@@ -17,6 +17,7 @@
  */
 import { normaliseEventName, rewriteChannel } from './normalise.js';
 import type { ShardSpace } from './reusable-buffer.js';
+import { assemble, type Piece } from './shard-assembly.js';
 import type { DayCounts } from './summary.js';
 import { detached, NameTable, TextTable } from './text-table.js';
 
@@ -97,17 +98,6 @@ class Suffix {
     /** The published suffix when normalisation changes the line, else null (the line is copied). */
     public replacement: string | null,
   ) {}
-}
-
-/**
- * A piece of the published array: consecutive lines copied as they are (`from` is the first
- * line's start, `to` the last one's end), or one line whose head (`from`–`to`: up to its
- * timestamp's end) is followed by a rewritten suffix.
- */
-interface Piece {
-  readonly from: number;
-  to: number;
-  readonly replacement: string | null;
 }
 
 export class CanonicalDayScanner {
@@ -386,48 +376,4 @@ function compareInPlace(text: string, a: number, aLength: number, b: number, bLe
     if (difference !== 0) return difference;
   }
   return bLength - aLength;
-}
-
-const OPEN = 0x5b;
-const CLOSE = 0x5d;
-const COMMA = 0x2c;
-const SPACE = 0x20;
-const NEWLINE = 0x0a;
-
-/**
- * The published array, built in `work`, which gets the daily object's bytes past `lead` bytes
- * of room: each line moves left into place (a memmove, no decoding or encoding), which never
- * overtakes a line not yet read because `lead` covers the separators and the growth of
- * rewritten lines.
- */
-function assemble(work: Buffer, input: Uint8Array, pieces: readonly Piece[], lead: number): Buffer {
-  work.set(input, lead);
-  let at = 0;
-  work[at++] = OPEN;
-  const separate = () => {
-    if (at > 1) {
-      work[at++] = COMMA;
-      work[at++] = SPACE;
-    }
-  };
-  for (const { from, to, replacement } of pieces) {
-    if (replacement !== null) {
-      separate();
-      work.copyWithin(at, lead + from, lead + to);
-      at += to - from;
-      at += work.write(replacement, at, 'latin1');
-      continue;
-    }
-    for (let line = lead + from; ; ) {
-      const newline = work.indexOf(NEWLINE, line);
-      const end = newline === -1 || newline > lead + to ? lead + to : newline;
-      separate();
-      work.copyWithin(at, line, end);
-      at += end - line;
-      if (end === lead + to) break;
-      line = end + 1;
-    }
-  }
-  work[at++] = CLOSE;
-  return work.subarray(0, at);
 }

@@ -1,0 +1,147 @@
+/** One month of the published tree: its changed days, its rollup and its summary. */
+import type { SourceDay } from './build-plan.js';
+import { readDayShard, writeDayFiles } from './day-files.js';
+import type { Rejection } from './day-shard.js';
+import type { Day, Month } from './days.js';
+import type { Layout } from './layouts.js';
+import type { ObjectStore } from './object-store.js';
+import { ReusableBuffer } from './reusable-buffer.js';
+import { itemBytes, RollupBytes } from './rollup-bytes.js';
+import { dayShardPath, monthRollupPath } from './site-paths.js';
+import { emptyChanges, mergeChanges, writeIfChanged, type SiteChanges } from './site-writes.js';
+import { MonthCounts, monthSummaryPath, type DayCounts } from './summary.js';
+
+/** Everything a day contributes to the build besides its own files. */
+export interface DayOutcome {
+  readonly day: Day;
+  readonly events: number;
+  readonly lines: number;
+  readonly bytesRead: number;
+  readonly rejections: readonly Rejection[];
+  /** Event/channel pairs ({@link pairKey}) whose all-time file needs rebuilding. */
+  readonly touchedPairs: readonly string[];
+}
+
+export interface MonthOptions {
+  readonly layouts: readonly Layout[];
+  /** Days whose own files are written; the other days are only read for the rollup. */
+  readonly writeDays: ReadonlySet<Day>;
+  /**
+   * Days whose shard and counts already on the site can be taken as they are (they were
+   * built from the same daily object) instead of being rebuilt; a day whose files are missing
+   * is rebuilt from its daily object anyway.
+   */
+  readonly reuseDays?: ReadonlySet<Day>;
+  /** Called after each day, for progress reporting. */
+  readonly onDay?: (outcome: DayOutcome) => void;
+}
+
+/**
+ * One month: rebuilds the days in `writeDays` from their daily objects and writes their
+ * files, then the month rollup and, with the summary layout, the month's counts. The rollup
+ * needs only the month's daily objects, never a copy of the whole published history.
+ */
+export async function buildMonth(
+  site: ObjectStore,
+  source: ObjectStore,
+  month: Month,
+  days: readonly SourceDay[],
+  options: MonthOptions,
+): Promise<{ changes: SiteChanges; outcomes: DayOutcome[]; eventNames: string[] }> {
+  // Buffers for the days and the rollup, re-used from the previous month (one build at a time takes them).
+  const buffer = idleRollupBuffer ?? new ReusableBuffer();
+  idleRollupBuffer = null;
+  try {
+    return await buildMonthWith(buffer, site, source, month, days, options);
+  } finally {
+    idleRollupBuffer = buffer;
+  }
+}
+
+let idleRollupBuffer: ReusableBuffer | null = null;
+
+async function buildMonthWith(
+  buffer: ReusableBuffer,
+  site: ObjectStore,
+  source: ObjectStore,
+  month: Month,
+  days: readonly SourceDay[],
+  options: MonthOptions,
+): Promise<{ changes: SiteChanges; outcomes: DayOutcome[]; eventNames: string[] }> {
+  const changes = emptyChanges();
+  const outcomes: DayOutcome[] = [];
+  // Names of the events in the days written; without the summary's columns to read them from, gathered here.
+  const eventNames = new Set<string>();
+  const rollup = new RollupBytes(buffer, days.reduce((sum, d) => sum + d.size, 0));
+  const summary = new MonthCounts(month);
+  const withSummary = options.layouts.includes('summary');
+  const reuseDays = options.reuseDays ?? new Set<Day>();
+  const previousSummary = reuseDays.size > 0 && withSummary ? await readMonthSummary(site, month) : null;
+  for (const { day } of days) {
+    const written = options.writeDays.has(day);
+    const reused = !written && reuseDays.has(day) ? await reusableDay(site, day, previousSummary, withSummary) : null;
+    if (reused) {
+      rollup.add(reused.body);
+      if (reused.counts) summary.addCounts(day, reused.counts);
+      continue;
+    }
+    // Built in place at the rollup's end: the day's file is written from there, then it joins the rollup.
+    const { shard, bytesRead } = await readDayShard(source, day, rollup);
+    let touchedPairs: string[] = [];
+    if (written) {
+      const result = await writeDayFiles(site, day, shard, options.layouts);
+      mergeChanges(changes, result.changes);
+      touchedPairs = result.touchedPairs;
+    }
+    rollup.addShard(shard.bytes);
+    if (withSummary) summary.addCounts(day, shard.counts);
+    else if (written) for (const name of shard.counts.events.keys()) eventNames.add(name);
+    const outcome: DayOutcome = {
+      day,
+      events: shard.counts.total,
+      lines: shard.lines,
+      bytesRead,
+      rejections: written ? shard.rejections : [],
+      touchedPairs,
+    };
+    outcomes.push(outcome);
+    options.onDay?.(outcome);
+  }
+  await writeIfChanged(site, monthRollupPath(month), rollup.finish(), changes);
+  if (withSummary) await writeIfChanged(site, monthSummaryPath(month), summary.serialise(), changes);
+  // The month's names include those of re-used days, which earlier runs already listed.
+  if (withSummary && options.writeDays.size > 0) for (const name of summary.eventColumns().keys()) eventNames.add(name);
+  return { changes, outcomes, eventNames: [...eventNames] };
+}
+
+async function readMonthSummary(site: ObjectStore, month: Month): Promise<MonthCounts | null> {
+  const object = await site.get(monthSummaryPath(month));
+  if (!object) return null;
+  try {
+    return MonthCounts.parse(Buffer.from(object.body).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** A day's published shard body (its bytes between the brackets) and, when the summary needs them, its counts; null unless all are on the site. */
+async function reusableDay(site: ObjectStore, day: Day, previousSummary: MonthCounts | null, needCounts: boolean): Promise<{ body: Uint8Array; counts: DayCounts | null } | null> {
+  const counts = needCounts ? (previousSummary?.countsOf(day) ?? null) : null;
+  if (needCounts && counts === null) return null;
+  const object = await site.get(dayShardPath(day));
+  if (!object) return null;
+  const body = itemBytes(object.body);
+  return body === null ? null : { body, counts };
+}
+
+/**
+ * Only the summary of a month, from its daily objects: for months built before the summary
+ * layout existed (e.g. by the Python generator), without rewriting their published files.
+ */
+export async function buildMonthSummary(site: ObjectStore, source: ObjectStore, month: Month, days: readonly SourceDay[]): Promise<SiteChanges> {
+  const changes = emptyChanges();
+  const summary = new MonthCounts(month);
+  for (const { day } of days) summary.addCounts(day, (await readDayShard(source, day)).shard.counts);
+  await writeIfChanged(site, monthSummaryPath(month), summary.serialise(), changes);
+  return changes;
+}
