@@ -135,7 +135,8 @@ export class CanonicalDayScanner {
     // timestamp, to drop repeats.
     let previousFrom = 0;
     let previousLength = -1;
-    const runIds: number[] = [];
+    const runIds = new Float64Array(SHORT_RUN);
+    let runLength = 0;
     let runSet: Set<number> | null = null;
     let kept = 0;
     this.learnt = 0;
@@ -167,18 +168,19 @@ export class CanonicalDayScanner {
       if (order > 0) {
         previousFrom = timestampFrom;
         previousLength = timestampEnd - timestampFrom;
-        runIds.length = 0;
+        runLength = 0;
         runSet = null;
       } else if (order < 0) {
         return null;
-      } else if (runSet ? runSet.has(suffix.id) : runIds.includes(suffix.id)) {
+      } else if (runSet ? runSet.has(suffix.id) : inRun(runIds, runLength, suffix.id)) {
         // Identical to an earlier entry of this timestamp once normalised: the first one stays.
         copying = null;
         start = end + 1;
         continue;
       }
       if (runSet) runSet.add(suffix.id);
-      else if (runIds.push(suffix.id) > SHORT_RUN) runSet = new Set(runIds);
+      else if (runLength < SHORT_RUN) runIds[runLength++] = suffix.id;
+      else runSet = new Set([...runIds, suffix.id]);
       eventCounts[suffix.event] = (eventCounts[suffix.event] as number) + 1;
       channelCounts[suffix.channel] = (channelCounts[suffix.channel] as number) + 1;
       kept++;
@@ -363,6 +365,11 @@ function rule1Drops(prefix: string): boolean {
 /** A small-integer key for a published channel and endpoint (null when the slots are too large for one). */
 function replacementKey(channelSlot: number, endpointSlot: number): number | null {
   return channelSlot < 2 ** 15 && endpointSlot < 2 ** 15 - 1 ? channelSlot * 2 ** 15 + endpointSlot + 1 : null;
+}
+
+function inRun(ids: Float64Array, length: number, id: number): boolean {
+  for (let i = 0; i < length; i++) if (ids[i] === id) return true;
+  return false;
 }
 
 /**
