@@ -23,6 +23,7 @@ export interface MonthPool {
   readonly threads: number;
   /** Runs the months, largest first so a big month does not finish last on its own; results in month order. */
   run(tasks: readonly MonthTask[], onMonth: (task: MonthTask) => void): Promise<MonthTaskResult[]>;
+  /** Stops the threads and removes the bundle; the same promise however often it is called. */
   destroy(): Promise<void>;
 }
 
@@ -40,6 +41,7 @@ export function startMonthPool(threads: number): MonthPool {
   })();
   // A failure surfaces when the pool is used; until then it must not be an unhandled rejection.
   ready.catch(() => undefined);
+  let destroyed: Promise<void> | null = null;
   return {
     threads,
     async run(tasks, onMonth) {
@@ -54,11 +56,14 @@ export function startMonthPool(threads: number): MonthPool {
       );
       return results.sort((a, b) => (a.month < b.month ? -1 : 1));
     },
-    async destroy() {
-      const started = await ready.catch(() => null);
-      if (!started) return;
-      await started.pool.destroy();
-      await started.bundle.remove();
+    destroy() {
+      destroyed ??= (async () => {
+        const started = await ready.catch(() => null);
+        if (!started) return;
+        await started.pool.destroy();
+        await started.bundle.remove();
+      })();
+      return destroyed;
     },
   };
 }

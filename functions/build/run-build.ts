@@ -168,7 +168,8 @@ async function buildWith(
     try {
       results = await pool.run(tasks, (task) => progress(task.days.length));
     } finally {
-      if (pool !== early) await pool.destroy();
+      // The threads' memory goes before the all-time files are made.
+      await pool.destroy();
     }
   }
 

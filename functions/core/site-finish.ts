@@ -33,12 +33,7 @@ export async function finishSite(site: ObjectStore, options: FinishOptions): Pro
   const latest = lastUpdated(state);
 
   if (options.layouts.includes('summary')) {
-    const months: MonthCounts[] = [];
-    for await (const info of site.list(SUMMARY_MONTH_PREFIX)) {
-      const object = await site.get(info.key);
-      if (object) months.push(MonthCounts.parse(Buffer.from(object.body).toString('utf8')));
-    }
-    const files = buildSeries(months, latest);
+    const files = await buildSeries(() => readMonthSummaries(site), latest);
     await writeIfChanged(site, SUMMARY_INDEX_PATH, files.index, changes);
     await writeIfChanged(site, SUMMARY_SERIES_PATHS.total, files.total, changes);
     await writeIfChanged(site, SUMMARY_SERIES_PATHS.events, files.events, changes);
@@ -47,6 +42,14 @@ export async function finishSite(site: ObjectStore, options: FinishOptions): Pro
   if (latest !== null) await writeIfChanged(site, LAST_UPDATED_FILE, latest, changes);
   await writeIfChanged(site, STATE_FILE, serialiseState(state), changes);
   return { changes, state };
+}
+
+/** Every month summary on the site, in month order, one at a time. */
+async function* readMonthSummaries(site: ObjectStore): AsyncIterable<MonthCounts> {
+  for await (const info of site.list(SUMMARY_MONTH_PREFIX)) {
+    const object = await site.get(info.key);
+    if (object) yield MonthCounts.parse(Buffer.from(object.body).toString('utf8'));
+  }
 }
 
 export async function readState(site: ObjectStore): Promise<BuildState> {

@@ -157,45 +157,73 @@ export interface SummaryFiles {
   readonly channels: string;
 }
 
-/** The all-time files, from every month summary, written out directly (no array per point). */
-export function buildSeries(months: Iterable<MonthCounts>, lastUpdated: string | null): SummaryFiles {
-  const ordered = [...months].sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
-  // Each day's time once, as the JSON text of its number.
-  const times = ordered.map((month) => month.days.map((day) => String(epochMillis(day))));
+/** Month summaries that can be read more than once, each time in month order. */
+export type MonthReader = () => AsyncIterable<MonthCounts> | Iterable<MonthCounts>;
+
+/**
+ * The all-time files, from the month summaries, read twice and one at a time (totals first,
+ * then the series of the names that get one), so that a long history is never held, and
+ * written out directly (no array per point).
+ */
+export async function buildSeries(readMonths: MonthReader, lastUpdated: string | null): Promise<SummaryFiles> {
   const eventTotals = new Map<string, number>();
   const channelTotals = new Map<string, number>();
-  for (const month of ordered) {
+  const points: string[] = [];
+  let total = 0;
+  let days = 0;
+  let firstDay: Day | null = null;
+  let lastDay: Day | null = null;
+  for await (const month of readMonths()) {
     addTotals(eventTotals, month.eventColumns());
     addTotals(channelTotals, month.channelColumns());
+    month.days.forEach((day, i) => {
+      const count = month.totals[i] as number;
+      points.push(`[${epochMillis(day)},${count}]`);
+      total += count;
+      firstDay ??= day;
+      lastDay = day;
+    });
+    days += month.days.length;
   }
   const busiestEvents = busiestFirst(eventTotals);
   const busiestChannels = busiestFirst(channelTotals);
   // Series only for the names that get one: the long tail of rare events never builds arrays.
   const seriesEvents = busiestEvents.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
-  const points: string[] = [];
-  let total = 0;
-  ordered.forEach((month, m) => {
-    month.totals.forEach((count, i) => {
-      points.push(`[${(times[m] as string[])[i] as string},${count}]`);
-      total += count;
-    });
-  });
-  const days = ordered.flatMap((month) => month.days);
+  const eventPoints = new Map(seriesEvents.map((name) => [name, [] as string[]]));
+  const channelPoints = new Map(busiestChannels.map(([name]) => [name, [] as string[]]));
+  for await (const month of readMonths()) {
+    // Each day's time once, as the JSON text of its number.
+    const times = month.days.map((day) => String(epochMillis(day)));
+    addPoints(eventPoints, month.eventColumns(), times);
+    addPoints(channelPoints, month.channelColumns(), times);
+  }
   return {
-    index: JSON.stringify({
-      firstDay: days[0] ?? null,
-      lastDay: days.at(-1) ?? null,
-      days: days.length,
-      total,
-      lastUpdated,
-      events: busiestEvents,
-      channels: busiestChannels,
-      seriesEvents,
-    }),
+    index: JSON.stringify({ firstDay, lastDay, days, total, lastUpdated, events: busiestEvents, channels: busiestChannels, seriesEvents }),
     total: `[${points.join(',')}]`,
-    events: seriesJson(ordered, times, seriesEvents, (m) => m.eventColumns()),
-    channels: seriesJson(ordered, times, busiestChannels.map(([name]) => name), (m) => m.channelColumns()),
+    events: seriesJson(eventPoints),
+    channels: seriesJson(channelPoints),
   };
+}
+
+/** A month's points for the names that have a series, as one chunk of `[time,count]` pairs per name. */
+function addPoints(into: Map<string, string[]>, columns: ReadonlyMap<string, readonly number[]>, times: readonly string[]): void {
+  for (const [name, chunks] of into) {
+    const pairs = columns.get(name);
+    if (!pairs) continue;
+    const points: string[] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) points.push(`[${times[pairs[i] as number] as string},${pairs[i + 1] as number}]`);
+    chunks.push(points.join(','));
+  }
+}
+
+/**
+ * `JSON.stringify({"name": [[epochMillis, count], …], …})` from the names' chunks of points,
+ * keys in the order such an object keeps them (names that are array indexes first, as
+ * JavaScript orders them, then the others as given).
+ */
+function seriesJson(chunksByName: ReadonlyMap<string, readonly string[]>): string {
+  const keyOrder = Object.keys(Object.fromEntries([...chunksByName.keys()].map((name) => [name, 0])));
+  return `{${keyOrder.map((name) => `${JSON.stringify(name)}:[${(chunksByName.get(name) as string[]).join(',')}]`).join(',')}}`;
 }
 
 function addTotals(totals: Map<string, number>, columns: ReadonlyMap<string, readonly number[]>): void {
@@ -204,24 +232,6 @@ function addTotals(totals: Map<string, number>, columns: ReadonlyMap<string, rea
     for (let i = 1; i < pairs.length; i += 2) sum += pairs[i] as number;
     totals.set(name, (totals.get(name) ?? 0) + sum);
   }
-}
-
-/**
- * `JSON.stringify({"name": [[epochMillis, count], …], …})` for these names, keys in the order
- * such an object keeps them (names that are array indexes first, as JavaScript orders them).
- */
-function seriesJson(months: readonly MonthCounts[], times: readonly string[][], names: readonly string[], columnsOf: (month: MonthCounts) => ReadonlyMap<string, readonly number[]>): string {
-  const keyOrder = Object.keys(Object.fromEntries(names.map((name) => [name, 0])));
-  const entries = keyOrder.map((name) => {
-    const points: string[] = [];
-    months.forEach((month, m) => {
-      const pairs = columnsOf(month).get(name);
-      if (!pairs) return;
-      for (let i = 0; i + 1 < pairs.length; i += 2) points.push(`[${(times[m] as string[])[pairs[i] as number] as string},${pairs[i + 1] as number}]`);
-    });
-    return `${JSON.stringify(name)}:[${points.join(',')}]`;
-  });
-  return `{${entries.join(',')}}`;
 }
 
 /** `[name, total]` pairs, busiest first, ties by name, so the output is stable. */
