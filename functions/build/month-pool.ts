@@ -17,7 +17,7 @@ import type { MonthTask, MonthTaskResult } from './month-task.js';
  * the caps make V8 collect instead of growing, which keeps peak RSS (all threads) low.
  */
 const WORKER_OLD_GENERATION_MB = 256;
-const WORKER_YOUNG_GENERATION_MB = 16;
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 export interface MonthPool {
   readonly threads: number;
