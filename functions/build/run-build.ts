@@ -93,7 +93,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
   const fromNothing = options.force || !(await site.head(STATE_FILE));
   const early = options.threads !== 0 && fromNothing && days.length >= POOL_THRESHOLD_DAYS ? startMonthPool(options.threads ?? os.availableParallelism()) : null;
   try {
-    return await buildWith(options, started, source, site, { days, ignored }, early);
+    return await buildWith(options, started, source, site, { days, ignored, fromNothing }, early);
   } finally {
     await early?.destroy();
   }
@@ -104,7 +104,7 @@ async function buildWith(
   started: bigint,
   source: FsObjectStore,
   site: FsObjectStore,
-  { days, ignored }: { days: SourceDay[]; ignored: string[] },
+  { days, ignored, fromNothing }: { days: SourceDay[]; ignored: string[]; fromNothing: boolean },
   early: MonthPool | null,
 ): Promise<BuildSummary> {
   const inputRoot = source.location;
@@ -184,7 +184,9 @@ async function buildWith(
     result.touchedPairs.forEach((pair) => touchedPairs.add(pair));
   }
   if (options.layouts.includes('event')) mergeChanges(changes, await rebuildPairs(site, touchedPairs));
-  const finished = await finishSite(site, { layouts: options.layouts, built: plan.changed, eventNames, state });
+  // After a build from nothing there is nothing to update: the all-time files are made from every month.
+  const monthSummaries = fromNothing ? undefined : results.flatMap((result) => (result.summary ? [result.summary] : []));
+  const finished = await finishSite(site, { layouts: options.layouts, built: plan.changed, eventNames, state, ...(monthSummaries ? { monthSummaries } : {}) });
   mergeChanges(changes, finished.changes);
   return summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started);
 }

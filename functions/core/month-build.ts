@@ -22,6 +22,19 @@ export interface DayOutcome {
   readonly touchedPairs: readonly string[];
 }
 
+export interface MonthResult {
+  readonly changes: SiteChanges;
+  readonly outcomes: DayOutcome[];
+  readonly eventNames: string[];
+  /** With the summary layout: the month summary as it was (null if there was none) and as written. */
+  readonly summary: MonthSummaryChange | null;
+}
+
+export interface MonthSummaryChange {
+  readonly previous: string | null;
+  readonly current: string;
+}
+
 export interface MonthOptions {
   readonly layouts: readonly Layout[];
   /** Days whose own files are written; the other days are only read for the rollup. */
@@ -47,7 +60,7 @@ export async function buildMonth(
   month: Month,
   days: readonly SourceDay[],
   options: MonthOptions,
-): Promise<{ changes: SiteChanges; outcomes: DayOutcome[]; eventNames: string[] }> {
+): Promise<MonthResult> {
   // Buffers for the days and the rollup, re-used from the previous month (one build at a time takes them).
   const buffer = idleRollupBuffer ?? new ReusableBuffer();
   idleRollupBuffer = null;
@@ -67,7 +80,7 @@ async function buildMonthWith(
   month: Month,
   days: readonly SourceDay[],
   options: MonthOptions,
-): Promise<{ changes: SiteChanges; outcomes: DayOutcome[]; eventNames: string[] }> {
+): Promise<MonthResult> {
   const changes = emptyChanges();
   const outcomes: DayOutcome[] = [];
   // Names of the events in the days written; without the summary's columns to read them from, gathered here.
@@ -76,7 +89,8 @@ async function buildMonthWith(
   const summary = new MonthCounts(month);
   const withSummary = options.layouts.includes('summary');
   const reuseDays = options.reuseDays ?? new Set<Day>();
-  const previousSummary = reuseDays.size > 0 && withSummary ? await readMonthSummary(site, month) : null;
+  const previousText = withSummary ? await readText(site, monthSummaryPath(month)) : null;
+  const previousSummary = reuseDays.size > 0 && previousText !== null ? parseMonthSummary(previousText) : null;
   for (const { day } of days) {
     const written = options.writeDays.has(day);
     const reused = !written && reuseDays.has(day) ? await reusableDay(site, day, previousSummary, withSummary) : null;
@@ -108,17 +122,21 @@ async function buildMonthWith(
     options.onDay?.(outcome);
   }
   await writeIfChanged(site, monthRollupPath(month), rollup.finish(), changes);
-  if (withSummary) await writeIfChanged(site, monthSummaryPath(month), summary.serialise(), changes);
+  const summaryText = withSummary ? summary.serialise() : null;
+  if (summaryText !== null) await writeIfChanged(site, monthSummaryPath(month), summaryText, changes);
   // The month's names include those of re-used days, which earlier runs already listed.
   if (withSummary && options.writeDays.size > 0) for (const name of summary.eventColumns().keys()) eventNames.add(name);
-  return { changes, outcomes, eventNames: [...eventNames] };
+  return { changes, outcomes, eventNames: [...eventNames], summary: summaryText === null ? null : { previous: previousText, current: summaryText } };
 }
 
-async function readMonthSummary(site: ObjectStore, month: Month): Promise<MonthCounts | null> {
-  const object = await site.get(monthSummaryPath(month));
-  if (!object) return null;
+async function readText(site: ObjectStore, key: string): Promise<string | null> {
+  const object = await site.get(key);
+  return object ? Buffer.from(object.body).toString('utf8') : null;
+}
+
+function parseMonthSummary(text: string): MonthCounts | null {
   try {
-    return MonthCounts.parse(Buffer.from(object.body).toString('utf8'));
+    return MonthCounts.parse(text);
   } catch {
     return null;
   }

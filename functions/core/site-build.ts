@@ -11,6 +11,6 @@
 export { planBuild, listSourceDays, sourceDaysFromListing, UnknownDayError, type BuildPlan, type PlanOptions, type SourceDay } from './build-plan.js';
 export { MissingDailyObjectError, pairKey, readDayShard, rebuildPairs, writeDayFiles } from './day-files.js';
 export { DEFAULT_LAYOUTS, LAYOUTS, parseLayouts, type Layout } from './layouts.js';
-export { buildMonth, buildMonthSummary, type DayOutcome, type MonthOptions } from './month-build.js';
+export { buildMonth, buildMonthSummary, type DayOutcome, type MonthOptions, type MonthResult, type MonthSummaryChange } from './month-build.js';
 export { finishSite, readState, type FinishOptions } from './site-finish.js';
 export { deleteIfPresent, emptyChanges, mergeChanges, writeIfChanged, type SiteChanges } from './site-writes.js';

@@ -6,7 +6,9 @@ import type { ObjectStore } from './object-store.js';
 import { EVENT_LIST_FILE, LAST_UPDATED_FILE, STATE_FILE } from './site-paths.js';
 import { emptyChanges, writeIfChanged, type SiteChanges } from './site-writes.js';
 import { lastUpdated, parseState, serialiseState, type BuildState } from './state.js';
-import { buildSeries, MonthCounts, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from './summary.js';
+import type { MonthSummaryChange } from './month-build.js';
+import { buildSeries, MonthCounts, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS, type SummaryFiles } from './summary.js';
+import { updateSeries } from './summary-update.js';
 
 
 export interface FinishOptions {
@@ -16,6 +18,11 @@ export interface FinishOptions {
   readonly eventNames: Iterable<string>;
   /** The state the run started from. */
   readonly state: BuildState;
+  /**
+   * The month summaries the run rewrote, as they were and as they are: with them the all-time
+   * summary files are updated for those months instead of rebuilt from every month.
+   */
+  readonly monthSummaries?: readonly MonthSummaryChange[];
 }
 
 /**
@@ -33,7 +40,7 @@ export async function finishSite(site: ObjectStore, options: FinishOptions): Pro
   const latest = lastUpdated(state);
 
   if (options.layouts.includes('summary')) {
-    const files = await buildSeries(() => readMonthSummaries(site), latest);
+    const files = (options.monthSummaries && (await updatedSeries(site, options.monthSummaries, latest))) ?? (await buildSeries(() => readMonthSummaries(site), latest));
     await writeIfChanged(site, SUMMARY_INDEX_PATH, files.index, changes);
     await writeIfChanged(site, SUMMARY_SERIES_PATHS.total, files.total, changes);
     await writeIfChanged(site, SUMMARY_SERIES_PATHS.events, files.events, changes);
@@ -42,6 +49,25 @@ export async function finishSite(site: ObjectStore, options: FinishOptions): Pro
   if (latest !== null) await writeIfChanged(site, LAST_UPDATED_FILE, latest, changes);
   await writeIfChanged(site, STATE_FILE, serialiseState(state), changes);
   return { changes, state };
+}
+
+/**
+ * The all-time files updated for the month summaries this run rewrote, from the files as they
+ * are on the site; null when they cannot be (see {@link updateSeries}).
+ */
+async function updatedSeries(site: ObjectStore, months: readonly MonthSummaryChange[], latest: string | null): Promise<SummaryFiles | null> {
+  const read = async (key: string) => {
+    const object = await site.get(key);
+    return object ? Buffer.from(object.body).toString('utf8') : null;
+  };
+  const [index, total, events, channels] = await Promise.all([SUMMARY_INDEX_PATH, SUMMARY_SERIES_PATHS.total, SUMMARY_SERIES_PATHS.events, SUMMARY_SERIES_PATHS.channels].map(read));
+  if (index == null || total == null || events == null || channels == null) return null;
+  try {
+    const changes = months.map(({ previous, current }) => ({ previous: previous === null ? null : MonthCounts.parse(previous), current: MonthCounts.parse(current) }));
+    return updateSeries({ index, total, events, channels }, changes, latest);
+  } catch {
+    return null;
+  }
 }
 
 /** Every month summary on the site, in month order, one at a time. */

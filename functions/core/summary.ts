@@ -12,8 +12,8 @@
  *
  * These are new files, not read by the old UI, so they are compact JSON rather than Python's.
  */
+import { createHash } from 'node:crypto';
 import { epochMillis, type Day, type Month } from './days.js';
-import type { ShardEntry } from './normalise.js';
 import { compareCodePoints, sortByCodePoint } from './python-json.js';
 
 export interface DayCounts {
@@ -62,16 +62,7 @@ export class MonthCounts {
     private readonly channels: Columns = new Map(),
   ) {}
 
-  /** Counts a day's entries; days are added in order. */
-  addEntries(day: Day, entries: readonly ShardEntry[]): void {
-    const index = this.startDay(day, entries.length);
-    for (const { event, channel } of entries) {
-      bump(this.events, event, index);
-      bump(this.channels, channel, index);
-    }
-  }
-
-  /** Adds a day counted earlier. */
+  /** Adds a day's counts; days are added in order. */
   addCounts(day: Day, counts: DayCounts): void {
     const index = this.startDay(day, counts.total);
     for (const [name, count] of counts.events) append(this.events, name, index, count);
@@ -103,6 +94,16 @@ export class MonthCounts {
     return JSON.stringify(file);
   }
 
+  /**
+   * What identifies the summary's text (a hash of the file it was read from, or of what it
+   * writes): the index records it for every month, so that an update knows what it updates.
+   */
+  get fingerprint(): string {
+    return (this.sourceFingerprint ??= fingerprintOf(this.serialise()));
+  }
+
+  private sourceFingerprint: string | undefined;
+
   static parse(text: string): MonthCounts {
     const file = JSON.parse(text) as MonthFile;
     if (!Array.isArray(file?.days) || !Array.isArray(file.total) || file.days.length !== file.total.length) {
@@ -111,21 +112,20 @@ export class MonthCounts {
     const counts = new MonthCounts(file.month as Month, new Map(Object.entries(file.events ?? {})), new Map(Object.entries(file.channels ?? {})));
     counts.days.push(...(file.days as Day[]));
     counts.totals.push(...file.total);
+    counts.sourceFingerprint = fingerprintOf(text);
     return counts;
   }
 
   private startDay(day: Day, total: number): number {
     this.byDay = null;
+    this.sourceFingerprint = undefined;
     this.totals.push(total);
     return this.days.push(day) - 1;
   }
 }
 
-function bump(columns: Columns, name: string, index: number): void {
-  const pairs = columns.get(name);
-  if (!pairs) columns.set(name, [index, 1]);
-  else if (pairs[pairs.length - 2] === index) (pairs[pairs.length - 1] as number)++;
-  else pairs.push(index, 1);
+function fingerprintOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 function append(columns: Columns, name: string, index: number, count: number): void {
@@ -173,7 +173,9 @@ export async function buildSeries(readMonths: MonthReader, lastUpdated: string |
   let days = 0;
   let firstDay: Day | null = null;
   let lastDay: Day | null = null;
+  const months: Record<string, string> = Object.create(null);
   for await (const month of readMonths()) {
+    months[month.month] = month.fingerprint;
     addTotals(eventTotals, month.eventColumns());
     addTotals(channelTotals, month.channelColumns());
     month.days.forEach((day, i) => {
@@ -198,7 +200,7 @@ export async function buildSeries(readMonths: MonthReader, lastUpdated: string |
     addPoints(channelPoints, month.channelColumns(), times);
   }
   return {
-    index: JSON.stringify({ firstDay, lastDay, days, total, lastUpdated, events: busiestEvents, channels: busiestChannels, seriesEvents }),
+    index: JSON.stringify({ firstDay, lastDay, days, total, lastUpdated, events: busiestEvents, channels: busiestChannels, seriesEvents, months }),
     total: `[${points.join(',')}]`,
     events: seriesJson(eventPoints),
     channels: seriesJson(channelPoints),
@@ -221,20 +223,23 @@ function addPoints(into: Map<string, string[]>, columns: ReadonlyMap<string, rea
  * keys in the order such an object keeps them (names that are array indexes first, as
  * JavaScript orders them, then the others as given).
  */
-function seriesJson(chunksByName: ReadonlyMap<string, readonly string[]>): string {
+export function seriesJson(chunksByName: ReadonlyMap<string, readonly string[]>): string {
   const keyOrder = Object.keys(Object.fromEntries([...chunksByName.keys()].map((name) => [name, 0])));
   return `{${keyOrder.map((name) => `${JSON.stringify(name)}:[${(chunksByName.get(name) as string[]).join(',')}]`).join(',')}}`;
 }
 
 function addTotals(totals: Map<string, number>, columns: ReadonlyMap<string, readonly number[]>): void {
-  for (const [name, pairs] of columns) {
-    let sum = 0;
-    for (let i = 1; i < pairs.length; i += 2) sum += pairs[i] as number;
-    totals.set(name, (totals.get(name) ?? 0) + sum);
-  }
+  for (const [name, pairs] of columns) totals.set(name, (totals.get(name) ?? 0) + columnTotal(pairs));
+}
+
+/** The count of a name in a month: the sum of its `[dayIndex, count, …]` pairs' counts. */
+export function columnTotal(pairs: readonly number[]): number {
+  let sum = 0;
+  for (let i = 1; i < pairs.length; i += 2) sum += pairs[i] as number;
+  return sum;
 }
 
 /** `[name, total]` pairs, busiest first, ties by name, so the output is stable. */
-function busiestFirst(totals: Map<string, number>): Array<[string, number]> {
+export function busiestFirst(totals: Map<string, number>): Array<[string, number]> {
   return [...totals].sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
 }

@@ -96,6 +96,31 @@ describe('usage-pipeline build: incremental runs', () => {
     expect((await build(input, out, '--force')).summary).toMatchObject({ daysRebuilt: 3, filesWritten: 0 });
   });
 
+  it('updates the all-time summary files to exactly what a build from nothing makes, even after a crash between a month summary and them', async () => {
+    const { input, out, root } = await setup();
+    const summaryFiles = async (dir: string) => Object.fromEntries(await Promise.all((await listFiles(path.join(dir, 'summary'))).map(async (f) => [f, await fs.readFile(path.join(dir, 'summary', f), 'utf8')])));
+    const fresh = async () => {
+      const dir = path.join(root, `fresh-${Math.random().toString(36).slice(2)}`);
+      await build(input, dir);
+      return summaryFiles(dir);
+    };
+    await build(input, out);
+    await writeDay(input, '20250302', [at('20250302', '09'), at('20250302', '12', 'new_event', 'PJSIP/630-0002')], new Date('2025-04-03T00:00:00Z'));
+    await build(input, out);
+    expect(await summaryFiles(out)).toEqual(await fresh());
+
+    // As if a run had crashed after writing March's summary but before the all-time files:
+    // March's summary on the site is not the one the index was made from.
+    const march = path.join(out, 'summary/date/2025/03.json');
+    const previous = JSON.parse(await fs.readFile(march, 'utf8'));
+    previous.total[0] += 5;
+    (Object.values(previous.events)[0] as number[])[1]! += 5;
+    await fs.writeFile(march, JSON.stringify(previous));
+    await writeDay(input, '20250301', [at('20250301', '10'), at('20250301', '11', 'operator')], new Date('2025-04-04T00:00:00Z'));
+    await build(input, out);
+    expect(await summaryFiles(out)).toEqual(await fresh());
+  });
+
   it('prints a readable summary without --json', async () => {
     const { input, out } = await setup();
     const result = await runCli(['build', '--input', input, '--out', out]);

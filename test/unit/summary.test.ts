@@ -3,17 +3,18 @@ import { epochMillis, type Day, type Month } from '../../functions/core/days.js'
 import { compareCodePoints } from '../../functions/core/python-json.js';
 import { seededRandom } from '../../functions/core/random.js';
 import { buildSeries, MonthCounts, SERIES_EVENT_LIMIT } from '../../functions/core/summary.js';
+import { updateSeries, type MonthChange } from '../../functions/core/summary-update.js';
 import { HOSTILE_NAMES, ORDINARY_NAMES } from '../support/hostile-names.js';
 
 /** Names JavaScript objects order first (array indexes), and ones that only look like them. */
 const INDEX_LIKE = ['0', '7', '655', '4294967294', '4294967295', '01', '-1', '1e3'];
 const NAMES = [...ORDINARY_NAMES, ...HOSTILE_NAMES, ...INDEX_LIKE];
 
-function randomMonths(seed: number, nameCount: number): MonthCounts[] {
+function randomMonths(seed: number, nameCount: number, monthNames = ['202111', '202112', '202201', '202503']): MonthCounts[] {
   const rand = seededRandom(seed);
   const names = NAMES.slice(0, nameCount);
   const months: MonthCounts[] = [];
-  for (const month of ['202111', '202112', '202201', '202503']) {
+  for (const month of monthNames) {
     const counts = new MonthCounts(month as Month);
     for (let d = 1; d <= 28; d++) {
       if (rand() < 0.3) continue;
@@ -58,7 +59,17 @@ function reference(months: MonthCounts[], lastUpdated: string | null) {
   const total = months.flatMap((m) => m.days.map((day, i) => [epochMillis(day), m.totals[i] as number]));
   const seriesEvents = events.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
   return {
-    index: JSON.stringify({ firstDay: days[0] ?? null, lastDay: days.at(-1) ?? null, days: days.length, total: total.reduce((s, p) => s + (p[1] as number), 0), lastUpdated, events, channels, seriesEvents }),
+    index: JSON.stringify({
+      firstDay: days[0] ?? null,
+      lastDay: days.at(-1) ?? null,
+      days: days.length,
+      total: total.reduce((s, p) => s + (p[1] as number), 0),
+      lastUpdated,
+      events,
+      channels,
+      seriesEvents,
+      months: Object.fromEntries(months.map((m) => [m.month, m.fingerprint])),
+    }),
     total: JSON.stringify(total),
     events: series(seriesEvents, (m) => m.eventColumns()),
     channels: series(channels.map(([name]) => name), (m) => m.channelColumns()),
@@ -95,5 +106,72 @@ describe('summary files', () => {
     expect(again.countsOf('20250301' as Day)?.events).toEqual(names);
     expect(again.countsOf('20250302' as Day)?.events).toEqual(new Map([['__proto__', 2]]));
     expect(Object.keys(JSON.parse(text).events)).toHaveLength(names.size);
+  });
+});
+
+describe('all-time summary files updated for the months a run rewrote', () => {
+  const MONTHS = ['202111', '202112', '202201', '202202', '202302', '202503'];
+
+  it('give exactly what a rebuild from every month gives, or say they cannot', async () => {
+    let updated = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const rand = seededRandom(seed);
+      const nameCount = seed % 5 === 0 ? NAMES.length : 3 + (seed % 20);
+      const before = randomMonths(seed, nameCount, MONTHS.slice(0, 4 + (seed % 3)));
+      // Some months change, sometimes one is new.
+      const changedMonths = MONTHS.filter(() => rand() < 0.3);
+      if (changedMonths.length === 0) changedMonths.push(MONTHS[seed % MONTHS.length] as string);
+      const rewritten = randomMonths(seed + 1000, nameCount, changedMonths);
+      const after = [...before.filter((m) => !changedMonths.includes(m.month)), ...rewritten].sort((a, b) => (a.month < b.month ? -1 : 1));
+      const changes: MonthChange[] = rewritten.map((current) => ({ current, previous: before.find((m) => m.month === current.month) ?? null }));
+      const previous = await buildSeries(() => before, 'then');
+      const update = updateSeries(previous, changes, 'now');
+      const rebuilt = await buildSeries(() => after, 'now');
+      if (update !== null) {
+        expect({ seed, ...update }).toEqual({ seed, ...rebuilt });
+        updated++;
+      } else {
+        // Only when an event that occurred before, without a series of its own, enters the busiest 100.
+        const before100 = new Set(JSON.parse(previous.index).seriesEvents);
+        const known = new Set(JSON.parse(previous.index).events.map(([name]: [string]) => name));
+        expect(JSON.parse(rebuilt.index).seriesEvents.some((name: string) => !before100.has(name) && known.has(name))).toBe(true);
+      }
+    }
+    expect(updated).toBeGreaterThan(40);
+  });
+
+  it('drop the names that no longer occur, and add the new ones', async () => {
+    // Pairs, not object literals: `{ __proto__: 2 }` would not make a key.
+    const month = (events: Array<[string, number]>, channels: Array<[string, number]>) => {
+      const counts = new MonthCounts('202503' as Month);
+      const total = events.reduce((sum, [, n]) => sum + n, 0);
+      counts.addCounts('20250301' as Day, { total, events: new Map(events), channels: new Map(channels) });
+      return counts;
+    };
+    const other = new MonthCounts('202502' as Month);
+    other.addCounts('20250201' as Day, { total: 1, events: new Map([['kept', 1]]), channels: new Map([['655', 1]]) });
+    const before = month([['kept', 2], ['gone', 1]], [['655', 2], ['constructor', 1]]);
+    const after = month([['kept', 1], ['__proto__', 2]], [['655', 1], ['toString', 2]]);
+    const previous = await buildSeries(() => [other, before], null);
+    const update = updateSeries(previous, [{ previous: before, current: after }], null);
+    expect(update).toEqual(await buildSeries(() => [other, after], null));
+    expect(JSON.parse(update!.index).events.map(([name]: [string]) => name).sort()).toEqual(['__proto__', 'kept']);
+    expect(Object.keys(JSON.parse(update!.channels)).sort()).toEqual(['655', 'toString']);
+  });
+
+  it('refuse previous files they cannot trust: missing, malformed, or at odds with the month as it was', async () => {
+    const before = randomMonths(5, 10);
+    const current = randomMonths(6, 10, ['202112'])[0] as MonthCounts;
+    const previous = await buildSeries(() => before, null);
+    const change = { current, previous: before[1] as MonthCounts };
+    expect(updateSeries(previous, [change], null)).not.toBeNull();
+    expect(updateSeries({ ...previous, total: '{' }, [change], null)).toBeNull();
+    expect(updateSeries({ ...previous, channels: '[]' }, [change], null)).toBeNull();
+    expect(updateSeries({ ...previous, index: '{"events": []}' }, [change], null)).toBeNull();
+    // The month's previous summary is not what the files were made from (as after a crash
+    // between writing a month summary and the all-time files).
+    expect(updateSeries(previous, [{ current, previous: current }], null)).toBeNull();
+    expect(updateSeries(previous, [{ current, previous: null }], null)).toBeNull();
+    expect(updateSeries({ ...previous, index: previous.index.replace(/"months":\{[^}]*\}/, '"months":{}') }, [change], null)).toBeNull();
   });
 });
