@@ -132,7 +132,7 @@ export function buildGeneralDayShard(content: string | Uint8Array): DayShard {
   return { entries, json, bytes: asciiBytes(json), rejections, lines: nonBlank, counts: countEntries(entries) };
 }
 
-export function countEntries(entries: readonly ShardEntry[]): DayCounts {
+function countEntries(entries: readonly ShardEntry[]): DayCounts {
   const events = new Map<string, number>();
   const channels = new Map<string, number>();
   for (const { event, channel } of entries) {
@@ -219,7 +219,7 @@ export function shardArray(items: readonly string[]): string {
  * The bytes of published JSON. It is ASCII (Python's `ensure_ascii`), so each character is one
  * byte: copied as Latin-1, which is cheaper than encoding UTF-8 and gives the same bytes.
  */
-export function asciiBytes(json: string): Buffer {
+function asciiBytes(json: string): Buffer {
   return Buffer.from(json, 'latin1');
 }
 
