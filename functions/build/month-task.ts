@@ -1,7 +1,7 @@
 /** One month of a local build, as a self-contained task a worker thread can run. */
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import type { Day, Month } from '../core/days.js';
-import { buildMonth, type DayOutcome, type Layout, type SiteChanges, type SourceDay } from '../core/site-build.js';
+import { buildMonth, type DayOutcome, type Layout, type MonthSummaryChange, type SiteChanges, type SourceDay } from '../core/site-build.js';
 
 export interface MonthTask {
   readonly sourceRoot: string;
@@ -9,6 +9,8 @@ export interface MonthTask {
   readonly month: Month;
   readonly days: readonly SourceDay[];
   readonly writeDays: readonly Day[];
+  /** Days kept as published: their daily object shrank (see planBuild). */
+  readonly keepDays?: readonly Day[];
   readonly layouts: readonly Layout[];
 }
 
@@ -22,10 +24,12 @@ export interface MonthTaskResult {
   readonly days: DayReport[];
   readonly eventNames: string[];
   readonly touchedPairs: string[];
+  /** The month summary before and after, with the summary layout. */
+  readonly summary: MonthSummaryChange | null;
 }
 
 export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome) => void): Promise<MonthTaskResult> {
-  const { changes, outcomes, eventNames } = await buildMonth(
+  const { changes, outcomes, eventNames, summary } = await buildMonth(
     new FsObjectStore(task.siteRoot),
     new FsObjectStore(task.sourceRoot),
     task.month,
@@ -35,6 +39,7 @@ export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome
       writeDays: new Set(task.writeDays),
       // Days that did not change keep their published shard and counts.
       reuseDays: new Set(task.days.map((d) => d.day).filter((day) => !task.writeDays.includes(day))),
+      ...(task.keepDays ? { keepDays: new Set(task.keepDays) } : {}),
       ...(onDay ? { onDay } : {}),
     },
   );
@@ -43,7 +48,7 @@ export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome
     for (const pair of pairs) touchedPairs.add(pair);
     return day;
   });
-  return { month: task.month, changes, days, eventNames, touchedPairs: [...touchedPairs] };
+  return { month: task.month, changes, days, eventNames, touchedPairs: [...touchedPairs], summary };
 }
 
 export default runMonthTask;

@@ -5,9 +5,6 @@
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { Piscina } from 'piscina';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import type { Day } from '../core/days.js';
 import { parseEventList } from '../core/event-list.js';
@@ -21,9 +18,11 @@ import {
   rebuildPairs,
   type Layout,
   type SiteChanges,
+  type RefusedDay,
   type SourceDay,
 } from '../core/site-build.js';
-import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX } from '../core/site-paths.js';
+import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX, STATE_FILE } from '../core/site-paths.js';
+import { startMonthPool, type MonthPool } from './month-pool.js';
 import { outDirectoryProblem } from './out-directory.js';
 import { runMonthTask, type DayReport, type MonthTask, type MonthTaskResult } from './month-task.js';
 
@@ -66,6 +65,8 @@ export interface BuildSummary {
   readonly threads: number;
   /** Peak resident memory of the whole process, worker threads included. */
   readonly peakRssMb: number;
+  /** Days left as published because their daily object shrank; `--days` accepts them. */
+  readonly refused: readonly RefusedDay[];
 }
 
 /** A problem with what the user gave us; the CLI prints it as one line. */
@@ -75,9 +76,6 @@ export class BuildInputError extends Error {
     this.name = 'BuildInputError';
   }
 }
-
-const WORKER_OLD_GENERATION_MB = 256;
-const WORKER_YOUNG_GENERATION_MB = 48;
 
 /** Below this many days to read, starting worker threads costs more than it saves. */
 const POOL_THRESHOLD_DAYS = 60;
@@ -104,6 +102,27 @@ async function buildInto(options: BuildOptions, started: bigint): Promise<BuildS
   const { days, ignored } = await listSourceDays(source).catch((error: Error) => {
     throw new BuildInputError(error.message);
   });
+  // A large build from nothing (no state yet, or --force) will want worker threads: they boot
+  // while the rest is read and checked.
+  const fromNothing = options.force || !(await site.head(STATE_FILE));
+  const early = options.threads !== 0 && fromNothing && days.length >= POOL_THRESHOLD_DAYS ? startMonthPool(options.threads ?? os.availableParallelism()) : null;
+  try {
+    return await buildWith(options, started, source, site, { days, ignored, fromNothing }, early);
+  } finally {
+    await early?.destroy();
+  }
+}
+
+async function buildWith(
+  options: BuildOptions,
+  started: bigint,
+  source: FsObjectStore,
+  site: FsObjectStore,
+  { days, ignored, fromNothing }: { days: SourceDay[]; ignored: string[]; fromNothing: boolean },
+  early: MonthPool | null,
+): Promise<BuildSummary> {
+  const inputRoot = source.location;
+  const outRoot = site.location;
   if (days.length === 0) {
     const prefixDir = path.join(inputRoot, DAILY_OBJECT_PREFIX);
     const exists = await fs.stat(prefixDir).then(() => true, () => false);
@@ -122,8 +141,7 @@ async function buildInto(options: BuildOptions, started: bigint): Promise<BuildS
       throw new BuildInputError(`${path.join(outRoot, EVENT_LIST_FILE)}: ${(error as Error).message}`);
     }
   }
-  const existingShards = new Set<string>();
-  for await (const info of site.list('date/')) existingShards.add(info.key);
+  const existingShards = await existingDayShards(outRoot);
   let plan;
   try {
     plan = planBuild(days, state, {
@@ -149,6 +167,7 @@ async function buildInto(options: BuildOptions, started: bigint): Promise<BuildS
     month,
     days: list,
     writeDays: writeDays.filter((day) => day.startsWith(month)),
+    keepDays: plan.refused.map((d) => d.day).filter((day) => day.startsWith(month)),
     layouts: options.layouts,
   }));
   const threads = options.threads ?? (monthDays.length >= POOL_THRESHOLD_DAYS ? Math.min(os.availableParallelism(), tasks.length) : 0);
@@ -157,7 +176,17 @@ async function buildInto(options: BuildOptions, started: bigint): Promise<BuildS
     daysDone += count;
     options.onProgress?.({ daysDone, daysTotal: monthDays.length });
   };
-  const results = threads > 0 ? await runInPool(tasks, threads, progress) : await runInline(tasks, progress);
+  let results: MonthTaskResult[];
+  if (threads === 0) results = await runInline(tasks, progress);
+  else {
+    const pool = early?.threads === threads ? early : startMonthPool(threads);
+    try {
+      results = await pool.run(tasks, (task) => progress(task.days.length));
+    } finally {
+      // The threads' memory goes before the all-time files are made.
+      await pool.destroy();
+    }
+  }
 
   const changes = emptyChanges();
   const reports: DayReport[] = [];
@@ -170,68 +199,17 @@ async function buildInto(options: BuildOptions, started: bigint): Promise<BuildS
     result.touchedPairs.forEach((pair) => touchedPairs.add(pair));
   }
   if (options.layouts.includes('event')) mergeChanges(changes, await rebuildPairs(site, touchedPairs));
-  const finished = await finishSite(site, { layouts: options.layouts, built: plan.changed, eventNames, state });
+  // After a build from nothing there is nothing to update: the all-time files are made from every month.
+  const monthSummaries = fromNothing ? undefined : results.flatMap((result) => (result.summary ? [result.summary] : []));
+  const finished = await finishSite(site, { layouts: options.layouts, built: plan.changed, eventNames, state, ...(monthSummaries ? { monthSummaries } : {}) });
   mergeChanges(changes, finished.changes);
-  return summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started);
+  return { ...summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started), refused: plan.refused };
 }
 
 async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void): Promise<MonthTaskResult[]> {
   const results: MonthTaskResult[] = [];
   for (const task of tasks) results.push(await runMonthTask(task, () => progress(1)));
   return results;
-}
-
-/**
- * Months spread over worker threads, largest first so a big month does not finish last on
- * its own. The workers run a bundle of the month task made here with esbuild: plain
- * JavaScript starts in milliseconds and costs far less memory than loading TypeScript
- * through a transpiling loader in every thread.
- */
-async function runInPool(tasks: readonly MonthTask[], threads: number, progress: (count: number) => void): Promise<MonthTaskResult[]> {
-  const bundle = await bundleMonthTask();
-  const pool = new Piscina<MonthTask, MonthTaskResult>({
-    filename: pathToFileURL(bundle.file).href,
-    minThreads: threads,
-    maxThreads: threads,
-    // A worker holds one day's data at a time (months are streamed to disk), so a modest heap
-    // is plenty; the cap makes V8 collect instead of growing, which keeps peak RSS low, and the
-    // larger young generation spends less time promoting short-lived per-line objects.
-    resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-  });
-  try {
-    const order = [...tasks].sort((a, b) => totalSize(b.days) - totalSize(a.days));
-    const results = await Promise.all(
-      order.map(async (task) => {
-        const result = await pool.run(task);
-        progress(task.days.length);
-        return result;
-      }),
-    );
-    return results.sort((a, b) => (a.month < b.month ? -1 : 1));
-  } finally {
-    await pool.destroy();
-    await bundle.remove();
-  }
-}
-
-async function bundleMonthTask(): Promise<{ file: string; remove: () => Promise<void> }> {
-  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'usage-pipeline-build-'));
-  const file = path.join(directory, 'month-task.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('./month-task.ts', import.meta.url))],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'silent',
-  });
-  return { file, remove: () => fs.rm(directory, { recursive: true, force: true }) };
-}
-
-function totalSize(days: readonly SourceDay[]): number {
-  return days.reduce((sum, d) => sum + d.size, 0);
 }
 
 function summarise(
@@ -243,7 +221,7 @@ function summarise(
   ignoredKeys: readonly string[],
   threads: number,
   started: bigint,
-): BuildSummary {
+): Omit<BuildSummary, 'refused'> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const rebuilt = new Set(changed.map((d) => d.day));
   const rebuiltOutcomes = outcomes.filter((o) => rebuilt.has(o.day));
@@ -270,6 +248,27 @@ function summarise(
     threads,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
+}
+
+/**
+ * Site paths (`date/YYYY/MM/YYYYMMDD.json`) of the files in a local data directory's month
+ * directories: three levels of directory reads, no stat of each of the history's shards.
+ */
+async function existingDayShards(outRoot: string): Promise<Set<string>> {
+  const shards = new Set<string>();
+  const entries = async (directory: string) => fs.readdir(directory, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+    throw error;
+  });
+  const root = path.join(outRoot, 'date');
+  for (const year of await entries(root)) {
+    for (const month of await entries(path.join(root, year.name))) {
+      for (const file of await entries(path.join(root, year.name, month.name))) {
+        if (file.isFile() || file.isSymbolicLink()) shards.add(`date/${year.name}/${month.name}/${file.name}`);
+      }
+    }
+  }
+  return shards;
 }
 
 async function checkDirectory(directory: string, what: string): Promise<void> {

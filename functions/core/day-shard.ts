@@ -2,10 +2,13 @@
  * A day shard (`data/date/YYYY/MM/YYYYMMDD.json`) from a daily object (`events/prod/YYYYMMDD`):
  * every line normalised, identical entries kept once (the first), stable-sorted by timestamp.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { CanonicalDayScanner } from './canonical-day.js';
 import { normaliseLine, type ShardEntry } from './normalise.js';
+import type { ShardSpace } from './reusable-buffer.js';
 import { compareCodePoints, hasSurrogates } from './python-json.js';
 import { timestampProblem } from './timestamp.js';
+import type { DayCounts } from './summary.js';
 
 /** A line of a daily object that cannot become an event, with its 1-based line number. */
 export interface Rejection {
@@ -15,13 +18,20 @@ export interface Rejection {
 }
 
 export interface DayShard {
-  /** Entries in published order. */
-  readonly entries: readonly ShardEntry[];
-  /** The published JSON array. */
+  /** The published JSON array, as written: ASCII, as Python's `ensure_ascii` writes it. */
+  readonly bytes: Uint8Array;
+  /** The same array as text (worked out on first use on the fast path). */
   readonly json: string;
   readonly rejections: readonly Rejection[];
   /** Non-blank lines read. */
   readonly lines: number;
+  /** Published events, by event name and by channel. */
+  readonly counts: DayCounts;
+  /**
+   * Entries in published order. On the fast path nothing is kept per line, so they are worked
+   * out on first use: read {@link counts} when names and totals are enough.
+   */
+  readonly entries: readonly ShardEntry[];
 }
 
 /** Python's `str.strip()` would not make these events; Python would crash on them, we skip them. */
@@ -30,7 +40,40 @@ const BLANK = /^[ \t\f\v]*$/;
 /** Keeps a rejected line short enough to print. */
 const REJECTED_TEXT_LIMIT = 200;
 
-export function buildDayShard(content: string | Uint8Array): DayShard {
+const canonicalDays = new CanonicalDayScanner();
+
+/**
+ * With a `space`, the shard's bytes are built in it (the month build builds each day in place
+ * in its rollup): they are valid until its next use.
+ */
+export function buildDayShard(content: string | Uint8Array, space?: ShardSpace): DayShard {
+  const text = typeof content === 'string' ? content : asciiText(content);
+  const fast = text === null ? null : canonicalDays.scan(text, typeof content === 'string' ? undefined : content, space);
+  if (!fast) return buildGeneralDayShard(content);
+  let json: string | null = null;
+  let entries: readonly ShardEntry[] | null = null;
+  return {
+    bytes: fast.bytes,
+    lines: fast.lines,
+    counts: fast.counts,
+    rejections: [],
+    get json() {
+      return (json ??= fast.bytes.toString('latin1'));
+    },
+    get entries() {
+      return (entries ??= buildGeneralDayShard(content).entries);
+    },
+  };
+}
+
+/** The text of an all-ASCII daily object (decoded byte for byte, the cheapest way), else null. */
+function asciiText(content: Uint8Array): string | null {
+  const buffer = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  return isAscii(buffer) ? buffer.toString('latin1') : null;
+}
+
+/** Any daily object, line by line: the reference the fast path must agree with. */
+export function buildGeneralDayShard(content: string | Uint8Array): DayShard {
   const { text, lines, invalidUtf8 } = splitDailyObject(content);
   const rejections: Rejection[] = [];
   let entries: ShardEntry[] = [];
@@ -89,7 +132,17 @@ export function buildDayShard(content: string | Uint8Array): DayShard {
     }
   }
   const json = !reordered && text !== null && !text.includes('\r') ? fromFileSegments(text, lines, entries, lineOf) : shardArray(entries.map((e) => e.json));
-  return { entries, json, rejections, lines: nonBlank };
+  return { entries, json, bytes: asciiBytes(json), rejections, lines: nonBlank, counts: countEntries(entries) };
+}
+
+function countEntries(entries: readonly ShardEntry[]): DayCounts {
+  const events = new Map<string, number>();
+  const channels = new Map<string, number>();
+  for (const { event, channel } of entries) {
+    events.set(event, (events.get(event) ?? 0) + 1);
+    channels.set(channel, (channels.get(channel) ?? 0) + 1);
+  }
+  return { total: entries.length, events, channels };
 }
 
 /**
@@ -165,9 +218,12 @@ export function shardArray(items: readonly string[]): string {
   return `[${items.join(', ')}]`;
 }
 
-/** The items of a published array, as text, without re-parsing them (`[a, b]` → `a, b`). */
-export function arrayBody(json: string): string {
-  return json.slice(1, -1);
+/**
+ * The bytes of published JSON. It is ASCII (Python's `ensure_ascii`), so each character is one
+ * byte: copied as Latin-1, which is cheaper than encoding UTF-8 and gives the same bytes.
+ */
+function asciiBytes(json: string): Buffer {
+  return Buffer.from(json, 'latin1');
 }
 
 /**

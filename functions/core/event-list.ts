@@ -9,11 +9,17 @@ export class EventListError extends Error {
 }
 
 export function parseEventList(text: string): string[] {
-  let value;
+  let value: unknown;
   try {
-    value = pyLoads(text);
-  } catch (error) {
-    throw new EventListError(`not valid JSON (${(error as Error).message})`);
+    // An array of strings reads the same with JSON.parse as with Python; whatever it refuses
+    // goes to the Python reader, for Python's verdict and message.
+    value = JSON.parse(text);
+  } catch {
+    try {
+      value = pyLoads(text);
+    } catch (error) {
+      throw new EventListError(`not valid JSON (${(error as Error).message})`);
+    }
   }
   if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) {
     throw new EventListError('not an array of strings');

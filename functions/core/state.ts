@@ -3,7 +3,7 @@
  * built from, as the Python generator keeps it. A daily object is rebuilt when its key is
  * missing or either value differs; removing a key forces a rebuild.
  */
-import { PyNumber, pyDumpsIndented, pyLoads, type PyObject } from './python-json.js';
+import { PyNumber, pyLoads, pyString } from './python-json.js';
 
 export interface StateEntry {
   readonly size: number;
@@ -21,7 +21,35 @@ export class StateFileError extends Error {
   }
 }
 
+/**
+ * Reads the state. A state this module wrote (or Python's `json.dump(…, indent=2)`, the same
+ * bytes) is read with `JSON.parse` and accepted when writing it back gives the same text: then
+ * nothing `JSON.parse` reads differently from Python (key order, number forms) can have
+ * happened. Any other text is read as Python reads it.
+ */
 export function parseState(text: string): BuildState {
+  return parseCanonicalState(text) ?? parsePythonState(text);
+}
+
+function parseCanonicalState(text: string): BuildState | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const state: BuildState = new Map();
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'object' || entry === null) return null;
+    const { size, ts } = entry as { size?: unknown; ts?: unknown };
+    if (!Number.isSafeInteger(size) || (size as number) < 0 || typeof ts !== 'string' || Object.keys(entry).length !== 2) return null;
+    state.set(key, { size: size as number, ts });
+  }
+  return serialiseState(state) === text ? state : null;
+}
+
+function parsePythonState(text: string): BuildState {
   let value;
   try {
     value = pyLoads(text);
@@ -41,13 +69,12 @@ export function parseState(text: string): BuildState {
   return state;
 }
 
-/** `json.dump(state, f, indent=2)`. */
+/** `json.dump(state, f, indent=2)`, written out directly. */
 export function serialiseState(state: BuildState): string {
-  const object: PyObject = new Map();
-  for (const [key, { size, ts }] of state) {
-    object.set(key, new Map<string, PyNumber | string>([['size', new PyNumber(String(size))], ['ts', ts]]));
-  }
-  return pyDumpsIndented(object, 2);
+  if (state.size === 0) return '{}';
+  const entries: string[] = [];
+  for (const [key, { size, ts }] of state) entries.push(`  ${pyString(key)}: {\n    "size": ${size},\n    "ts": ${pyString(ts)}\n  }`);
+  return `{\n${entries.join(',\n')}\n}`;
 }
 
 export function isUpToDate(state: BuildState, key: string, current: StateEntry): boolean {

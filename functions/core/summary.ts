@@ -12,8 +12,8 @@
  *
  * These are new files, not read by the old UI, so they are compact JSON rather than Python's.
  */
+import { createHash } from 'node:crypto';
 import { epochMillis, type Day, type Month } from './days.js';
-import type { ShardEntry } from './normalise.js';
 import { compareCodePoints, sortByCodePoint } from './python-json.js';
 
 export interface DayCounts {
@@ -62,16 +62,7 @@ export class MonthCounts {
     private readonly channels: Columns = new Map(),
   ) {}
 
-  /** Counts a day's entries; days are added in order. */
-  addEntries(day: Day, entries: readonly ShardEntry[]): void {
-    const index = this.startDay(day, entries.length);
-    for (const { event, channel } of entries) {
-      bump(this.events, event, index);
-      bump(this.channels, channel, index);
-    }
-  }
-
-  /** Adds a day counted earlier. */
+  /** Adds a day's counts; days are added in order. */
   addCounts(day: Day, counts: DayCounts): void {
     const index = this.startDay(day, counts.total);
     for (const [name, count] of counts.events) append(this.events, name, index, count);
@@ -103,6 +94,16 @@ export class MonthCounts {
     return JSON.stringify(file);
   }
 
+  /**
+   * What identifies the summary's text (a hash of the file it was read from, or of what it
+   * writes): the index records it for every month, so that an update knows what it updates.
+   */
+  get fingerprint(): string {
+    return (this.sourceFingerprint ??= fingerprintOf(this.serialise()));
+  }
+
+  private sourceFingerprint: string | undefined;
+
   static parse(text: string): MonthCounts {
     const file = JSON.parse(text) as MonthFile;
     if (!Array.isArray(file?.days) || !Array.isArray(file.total) || file.days.length !== file.total.length) {
@@ -111,21 +112,20 @@ export class MonthCounts {
     const counts = new MonthCounts(file.month as Month, new Map(Object.entries(file.events ?? {})), new Map(Object.entries(file.channels ?? {})));
     counts.days.push(...(file.days as Day[]));
     counts.totals.push(...file.total);
+    counts.sourceFingerprint = fingerprintOf(text);
     return counts;
   }
 
   private startDay(day: Day, total: number): number {
     this.byDay = null;
+    this.sourceFingerprint = undefined;
     this.totals.push(total);
     return this.days.push(day) - 1;
   }
 }
 
-function bump(columns: Columns, name: string, index: number): void {
-  const pairs = columns.get(name);
-  if (!pairs) columns.set(name, [index, 1]);
-  else if (pairs[pairs.length - 2] === index) (pairs[pairs.length - 1] as number)++;
-  else pairs.push(index, 1);
+function fingerprintOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 function append(columns: Columns, name: string, index: number, count: number): void {
@@ -140,14 +140,15 @@ function spread(columns: Columns, into: Array<Map<string, number>>): void {
   }
 }
 
-/** Names in code-point order, so the files are stable from run to run. */
+/**
+ * Names in code-point order, so the files are stable from run to run, in a record without a
+ * prototype: `__proto__` or `constructor` is a name like any other.
+ */
 function sortedRecord(columns: Columns): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
+  const out: Record<string, number[]> = Object.create(null);
   for (const name of sortByCodePoint([...columns.keys()])) out[name] = columns.get(name) as number[];
   return out;
 }
-
-export type Series = Array<[number, number]>;
 
 export interface SummaryFiles {
   readonly index: string;
@@ -156,67 +157,89 @@ export interface SummaryFiles {
   readonly channels: string;
 }
 
-/** The all-time files, from every month summary. */
-export function buildSeries(months: Iterable<MonthCounts>, lastUpdated: string | null): SummaryFiles {
-  const ordered = [...months].sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
+/** Month summaries that can be read more than once, each time in month order. */
+export type MonthReader = () => AsyncIterable<MonthCounts> | Iterable<MonthCounts>;
+
+/**
+ * The all-time files, from the month summaries, read twice and one at a time (totals first,
+ * then the series of the names that get one), so that a long history is never held, and
+ * written out directly (no array per point).
+ */
+export async function buildSeries(readMonths: MonthReader, lastUpdated: string | null): Promise<SummaryFiles> {
   const eventTotals = new Map<string, number>();
   const channelTotals = new Map<string, number>();
-  for (const month of ordered) {
+  const points: string[] = [];
+  let total = 0;
+  let days = 0;
+  let firstDay: Day | null = null;
+  let lastDay: Day | null = null;
+  const months: Record<string, string> = Object.create(null);
+  for await (const month of readMonths()) {
+    months[month.month] = month.fingerprint;
     addTotals(eventTotals, month.eventColumns());
     addTotals(channelTotals, month.channelColumns());
+    month.days.forEach((day, i) => {
+      const count = month.totals[i] as number;
+      points.push(`[${epochMillis(day)},${count}]`);
+      total += count;
+      firstDay ??= day;
+      lastDay = day;
+    });
+    days += month.days.length;
   }
   const busiestEvents = busiestFirst(eventTotals);
   const busiestChannels = busiestFirst(channelTotals);
   // Series only for the names that get one: the long tail of rare events never builds arrays.
   const seriesEvents = busiestEvents.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
-  const total: Series = [];
-  const days: Day[] = [];
-  for (const month of ordered) {
-    month.days.forEach((day, i) => {
-      days.push(day);
-      total.push([epochMillis(day), month.totals[i] as number]);
-    });
+  const eventPoints = new Map(seriesEvents.map((name) => [name, [] as string[]]));
+  const channelPoints = new Map(busiestChannels.map(([name]) => [name, [] as string[]]));
+  for await (const month of readMonths()) {
+    // Each day's time once, as the JSON text of its number.
+    const times = month.days.map((day) => String(epochMillis(day)));
+    addPoints(eventPoints, month.eventColumns(), times);
+    addPoints(channelPoints, month.channelColumns(), times);
   }
   return {
-    index: JSON.stringify({
-      firstDay: days[0] ?? null,
-      lastDay: days.at(-1) ?? null,
-      days: days.length,
-      total: total.reduce((sum, [, count]) => sum + count, 0),
-      lastUpdated,
-      events: busiestEvents,
-      channels: busiestChannels,
-      seriesEvents,
-    }),
-    total: JSON.stringify(total),
-    events: JSON.stringify(seriesFor(ordered, seriesEvents, (m) => m.eventColumns())),
-    channels: JSON.stringify(seriesFor(ordered, busiestChannels.map(([name]) => name), (m) => m.channelColumns())),
+    index: JSON.stringify({ firstDay, lastDay, days, total, lastUpdated, events: busiestEvents, channels: busiestChannels, seriesEvents, months }),
+    total: `[${points.join(',')}]`,
+    events: seriesJson(eventPoints),
+    channels: seriesJson(channelPoints),
   };
 }
 
-function addTotals(totals: Map<string, number>, columns: ReadonlyMap<string, readonly number[]>): void {
-  for (const [name, pairs] of columns) {
-    let sum = 0;
-    for (let i = 1; i < pairs.length; i += 2) sum += pairs[i] as number;
-    totals.set(name, (totals.get(name) ?? 0) + sum);
+/** A month's points for the names that have a series, as one chunk of `[time,count]` pairs per name. */
+function addPoints(into: Map<string, string[]>, columns: ReadonlyMap<string, readonly number[]>, times: readonly string[]): void {
+  for (const [name, chunks] of into) {
+    const pairs = columns.get(name);
+    if (!pairs) continue;
+    const points: string[] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) points.push(`[${times[pairs[i] as number] as string},${pairs[i + 1] as number}]`);
+    chunks.push(points.join(','));
   }
 }
 
-function seriesFor(months: readonly MonthCounts[], names: readonly string[], columnsOf: (month: MonthCounts) => ReadonlyMap<string, readonly number[]>): Record<string, Series> {
-  const out: Record<string, Series> = {};
-  for (const name of names) {
-    const points: Series = [];
-    for (const month of months) {
-      const pairs = columnsOf(month).get(name);
-      if (!pairs) continue;
-      for (let i = 0; i + 1 < pairs.length; i += 2) points.push([epochMillis(month.days[pairs[i] as number] as Day), pairs[i + 1] as number]);
-    }
-    out[name] = points;
-  }
-  return out;
+/**
+ * `JSON.stringify({"name": [[epochMillis, count], …], …})` from the names' chunks of points,
+ * keys in the order such an object keeps them (names that are array indexes first, as
+ * JavaScript orders them, then the others as given).
+ */
+export function seriesJson(chunksByName: ReadonlyMap<string, readonly string[]>): string {
+  const keyOrder = Object.keys(Object.fromEntries([...chunksByName.keys()].map((name) => [name, 0])));
+  return `{${keyOrder.map((name) => `${JSON.stringify(name)}:[${(chunksByName.get(name) as string[]).join(',')}]`).join(',')}}`;
+}
+
+function addTotals(totals: Map<string, number>, columns: ReadonlyMap<string, readonly number[]>): void {
+  for (const [name, pairs] of columns) totals.set(name, (totals.get(name) ?? 0) + columnTotal(pairs));
+}
+
+/** The count of a name in a month: the sum of its `[dayIndex, count, …]` pairs' counts. */
+export function columnTotal(pairs: readonly number[]): number {
+  let sum = 0;
+  for (let i = 1; i < pairs.length; i += 2) sum += pairs[i] as number;
+  return sum;
 }
 
 /** `[name, total]` pairs, busiest first, ties by name, so the output is stable. */
-function busiestFirst(totals: Map<string, number>): Array<[string, number]> {
+export function busiestFirst(totals: Map<string, number>): Array<[string, number]> {
   return [...totals].sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
 }

@@ -4,7 +4,7 @@
  * month (event names, rejected lines, touched pairs) goes into a run record.
  */
 import { monthOf, type Day, type Month } from '../core/days.js';
-import { buildMonth, buildMonthSummary, dayFilePaths, readDayShard, type SiteChanges } from '../core/site-build.js';
+import { buildMonth, buildMonthSummary, dayFilePaths, readDayShard, type MonthSummaryChange, type SiteChanges } from '../core/site-build.js';
 import { dayShardPath } from '../core/site-paths.js';
 import { runKey } from './bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
@@ -21,6 +21,11 @@ export interface MonthOutcomeRecord {
   readonly eventNames: string[];
   readonly touchedPairs: string[];
   readonly changes: SiteChanges;
+  /**
+   * The month summary as it was and as it is, for finalize to update the all-time summary
+   * files for this month alone; absent when not known (a summary-only month).
+   */
+  readonly summary?: MonthSummaryChange | null;
 }
 
 /** Rejected lines kept in the run record; the count is always exact. */
@@ -52,6 +57,8 @@ export async function buildMonthOfRun(deps: PipelineDeps, runId: string, month: 
       layouts: deps.config.layouts,
       writeDays,
       reuseDays: new Set(days.map((d) => d.day).filter((day) => !writeDays.has(day))),
+      // A day refused for shrinking stays as published, in the rollup and the summary too.
+      keepDays: new Set(plan.refused.map((d) => d.day)),
       onDay: () => deps.checkpoint('build:after-day'),
     });
     const written = result.outcomes.filter((o) => writeDays.has(o.day));
@@ -67,6 +74,7 @@ export async function buildMonthOfRun(deps: PipelineDeps, runId: string, month: 
       eventNames: result.eventNames,
       touchedPairs: [...new Set(written.flatMap((o) => o.touchedPairs))],
       changes: result.changes,
+      summary: result.summary,
     };
   } else if (summaryDays) {
     const changes = await buildMonthSummary(site, deps.bucket, month, summaryDays);

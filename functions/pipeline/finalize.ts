@@ -4,7 +4,7 @@
  * build step recorded. The state goes last: a crash before it makes the next run plan the
  * same days again.
  */
-import { emptyChanges, finishSite, mergeChanges, readState, rebuildPairs, writeIfChanged } from '../core/site-build.js';
+import { emptyChanges, finishSite, mergeChanges, parsePairKey, readState, rebuildPairs, writeIfChanged } from '../core/site-build.js';
 import { eventChannelPath } from '../core/site-paths.js';
 import { readMonthOutcomes } from './build.js';
 import type { PipelineDeps } from './deps.js';
@@ -29,21 +29,24 @@ export async function finalize(deps: PipelineDeps, runId: string): Promise<Final
   const eventNames = new Set<string>();
   const touchedPairs = new Set<string>();
   let rejected = 0;
-  for (const outcome of await readMonthOutcomes(deps, runId, plan)) {
+  const outcomes = await readMonthOutcomes(deps, runId, plan);
+  // The all-time summary files are updated for the months rewritten, when every one says how.
+  const monthSummaries = outcomes.every((o) => o.summary !== undefined) ? outcomes.flatMap((o) => (o.summary ? [o.summary] : [])) : undefined;
+  for (const outcome of outcomes) {
     mergeChanges(changes, outcome.changes);
     outcome.eventNames.forEach((name) => eventNames.add(name));
     outcome.touchedPairs.forEach((pair) => touchedPairs.add(pair));
     rejected += outcome.rejected;
   }
   if (deps.config.layouts.includes('event') && touchedPairs.size > 0) {
-    const pairPaths = [...touchedPairs].map((pair) => eventChannelPath(...(pair.split('\u0000') as [string, string])));
+    const pairPaths = [...touchedPairs].map((pair) => eventChannelPath(...parsePairKey(pair)));
     await addPending(deps, { written: pairPaths.map(branchDataPath), deleted: [] });
     mergeChanges(changes, await rebuildPairs(site, touchedPairs));
   }
   await deps.checkpoint('finalize:before-site');
   if (plan.changed.length > 0 || Object.keys(plan.summaryMonths).length > 0) {
     const state = await readState(site);
-    mergeChanges(changes, (await finishSite(site, { layouts: deps.config.layouts, built: plan.changed, eventNames, state })).changes);
+    mergeChanges(changes, (await finishSite(site, { layouts: deps.config.layouts, built: plan.changed, eventNames, state, ...(monthSummaries ? { monthSummaries } : {}) })).changes);
   }
   const changed = [...changes.written, ...changes.deleted].map(branchDataPath);
   changed.push(...(await writeChartsPage(deps)));

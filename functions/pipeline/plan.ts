@@ -8,25 +8,15 @@
  * crashed half-way, or was retried after doing part of its work, leaves its paths pending;
  * whatever the mirror then holds that the branch does not gets published.
  */
-import { monthOf, type Day, type Month } from '../core/days.js';
+import type { Month } from '../core/days.js';
 import { listAll, type ObjectStore } from '../core/object-store.js';
-import { listSourceDays, planBuild, readState, UnknownDayError, type SourceDay } from '../core/site-build.js';
+import { groupByMonth, listSourceDays, planBuild, readState, UnknownDayError, type RefusedDay, type SourceDay } from '../core/site-build.js';
 import { dayShardPath, EVENT_LIST_FILE, LAST_UPDATED_FILE, monthRollupPath, STATE_FILE } from '../core/site-paths.js';
 import { monthSummaryPath, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/summary.js';
-import type { BuildState } from '../core/state.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
 import { addPending } from './pending.js';
 import { readRunRecord, writeRunRecord, type RunMode } from './run.js';
 import { branchDataPath, siteData } from './site-mirror.js';
-
-/** A day whose daily object is smaller than the one its published files were built from. */
-export interface RefusedDay {
-  readonly day: Day;
-  readonly key: string;
-  readonly publishedSize: number;
-  readonly size: number;
-  readonly reason: string;
-}
 
 export interface PlanRecord {
   readonly mode: RunMode['mode'];
@@ -63,26 +53,20 @@ export async function detectChanges(deps: PipelineDeps, runId: string, mode: Run
   const state = await readState(site);
   const { days, ignored } = await listSourceDays(deps.bucket);
   if (ignored.length > 0) deps.log.warn('ignoring objects under events/prod/ that are not daily objects', { keys: ignored.slice(0, 20) });
-  const refused = mode.mode === 'rerun' ? [] : shrunkenDays(days, state);
-  const refusedKeys = new Set(refused.map((d) => d.key));
   let plan;
   try {
-    plan = planBuild(
-      days.filter((d) => !refusedKeys.has(d.key)),
-      state,
-      mode.mode === 'rerun' ? { only: mode.days } : { force: mode.mode === 'rebuild-all' },
-    );
+    plan = planBuild(days, state, mode.mode === 'rerun' ? { only: mode.days } : { force: mode.mode === 'rebuild-all' });
   } catch (error) {
     if (error instanceof UnknownDayError) throw new InvalidInputError(`cannot re-run: ${error.message}`);
     throw error;
   }
+  const refused = [...plan.refused];
   for (const day of refused) deps.log.error('refusing to rebuild a day whose daily object shrank; re-run the day to accept it', { ...day });
-  const months = monthsWithAllDays(days, plan.changed);
-  const summaryMonths = deps.config.layouts.includes('summary') ? await monthsWithoutSummary(site, days, months) : new Map<Month, SourceDay[]>();
+  const summaryMonths = deps.config.layouts.includes('summary') ? await monthsWithoutSummary(site, days, plan.months) : new Map<Month, SourceDay[]>();
   const record: PlanRecord = {
     mode: mode.mode,
     changed: [...plan.changed],
-    months: Object.fromEntries(months),
+    months: Object.fromEntries([...plan.months].map(([month, list]) => [month, [...list]])),
     summaryMonths: Object.fromEntries([...summaryMonths].slice(0, deps.config.summaryBackfillMonths)),
     refused,
     adopted,
@@ -97,48 +81,6 @@ export async function detectChanges(deps: PipelineDeps, runId: string, mode: Run
   };
   deps.log.info('changes detected', { days: output.days, months: output.months.length, summaryMonths: Object.keys(record.summaryMonths).length, refused: refused.length, adopted });
   return output;
-}
-
-/**
- * Daily objects only grow (merging is a set union), so one smaller than the size its
- * published files were built from has lost events: rebuilding it would wipe published data.
- */
-function shrunkenDays(days: readonly SourceDay[], state: BuildState): RefusedDay[] {
-  const refused: RefusedDay[] = [];
-  for (const d of days) {
-    const published = state.get(d.key);
-    if (!published || d.size >= published.size) continue;
-    refused.push({
-      day: d.day,
-      key: d.key,
-      publishedSize: published.size,
-      size: d.size,
-      reason: `${d.key} is ${d.size} bytes but its published files were built from ${published.size} bytes: events would be lost`,
-    });
-  }
-  return refused;
-}
-
-/**
- * Months with a changed day, each with all of its days. A refused day stays in its month's
- * list: the rollup keeps that day's published shard (the build step reuses it).
- */
-function monthsWithAllDays(days: readonly SourceDay[], changed: readonly SourceDay[]): Map<Month, SourceDay[]> {
-  const touched = new Set(changed.map((d) => monthOf(d.day)));
-  return groupByMonth(days, (month) => touched.has(month));
-}
-
-/** The days of the months `wanted` accepts, by month, in the order the days come. */
-function groupByMonth(days: readonly SourceDay[], wanted: (month: Month) => boolean): Map<Month, SourceDay[]> {
-  const months = new Map<Month, SourceDay[]>();
-  for (const d of days) {
-    const month = monthOf(d.day);
-    if (!wanted(month)) continue;
-    let list = months.get(month);
-    if (!list) months.set(month, (list = []));
-    list.push(d);
-  }
-  return months;
 }
 
 /** Every branch path the plan may change, known before anything is built. */

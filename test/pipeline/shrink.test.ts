@@ -57,4 +57,22 @@ describeWithFixtures('a daily object that shrank', () => {
     expect(rebuilt.length).toBeGreaterThan(rollup.length);
     expect(rebuilt.startsWith(rollup.toString().slice(0, -1))).toBe(true);
   });
+
+  it('is refused by usage-pipeline build too, until --days accepts it', async () => {
+    const input = await tempDir();
+    const out = await tempDir();
+    const prod = path.join(input, 'events', 'prod');
+    await fs.mkdir(prod, { recursive: true });
+    await fs.copyFile(fixture('futel-2025-03', 'input', 'events', 'prod', '20250301'), path.join(prod, '20250301'));
+    expect((await runCli(['build', '--input', input, '--out', out])).code).toBe(0);
+    const shard = await fs.readFile(path.join(out, 'date', '2025', '03', '20250301.json'));
+    await fs.writeFile(path.join(prod, '20250301'), '');
+    const refused = await runCli(['build', '--input', input, '--out', out]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toMatch(/^REFUSED events\/prod\/20250301 is 0 bytes but its published files were built from \d+ bytes: events would be lost; the published day was kept \(rebuild it with --days 20250301 to accept the smaller object\)$/m);
+    expect((await fs.readFile(path.join(out, 'date', '2025', '03', '20250301.json'))).equals(shard)).toBe(true);
+    const accepted = await runCli(['build', '--input', input, '--out', out, '--days', '20250301']);
+    expect(accepted.code).toBe(0);
+    expect(await fs.readFile(path.join(out, 'date', '2025', '03', '20250301.json'), 'utf8')).toBe('[]');
+  });
 });

@@ -33,6 +33,32 @@ describe('updated_state.json', () => {
     expect(() => parseState('[')).toThrow('not valid JSON');
   });
 
+  it('reads any spelling of the same state as Python would: key order, duplicate keys, number forms', () => {
+    const entry = (size: string, ts = 't') => `{"size": ${size}, "ts": "${ts}"}`;
+    // Keys that look like array indexes keep their place in the file.
+    expect([...parseState(`{"2": ${entry('1')}, "1": ${entry('2')}}`).keys()]).toEqual(['2', '1']);
+    // The last value wins, in the first key's place.
+    expect([...parseState(`{"a": ${entry('1')}, "b": ${entry('2')}, "a": ${entry('3')}}`)]).toEqual([
+      ['a', { size: 3, ts: 't' }],
+      ['b', { size: 2, ts: 't' }],
+    ]);
+    expect(() => parseState(`{"a": ${entry('1.0')}}`)).toThrow(StateFileError);
+    expect(() => parseState(`{"a": ${entry('-1')}}`)).toThrow(StateFileError);
+    expect(parseState(`{"__proto__": ${entry('5')}}`).get('__proto__')).toEqual({ size: 5, ts: 't' });
+    expect(parseState('{}').size).toBe(0);
+  });
+
+  it('round-trips every key and ts, hostile ones included, whichever way it is read', () => {
+    const keys = ['events/prod/20250301', '__proto__', 'constructor', '', 'caf\u00e9', '\u{1F4DE}', 'quote"back\\slash', '\u0001', '12', '0'];
+    const state = new Map(keys.map((key, i) => [key, { size: i * 1000, ts: `2025-03-0${i % 9} 00:00:00+00:00${key}` }]));
+    const text = serialiseState(state);
+    expect(parseState(text)).toEqual(state);
+    expect([...parseState(text).keys()]).toEqual(keys);
+    // The same state written by a different hand (compact, other spacing) reads the same.
+    const compact = `{${keys.map((key, i) => `${JSON.stringify(key)}:{"size":${i * 1000},"ts":${JSON.stringify(`2025-03-0${i % 9} 00:00:00+00:00${key}`)}}`).join(',')}}`;
+    expect([...parseState(compact)]).toEqual([...state]);
+  });
+
   it('formats datetimes as Python str() does', () => {
     expect(pythonUtcTimestamp(new Date(Date.UTC(2021, 10, 23, 23, 24, 24)))).toBe('2021-11-23 23:24:24+00:00');
     expect(pythonUtcTimestamp(new Date(Date.UTC(2021, 10, 23, 23, 24, 24, 5)))).toBe('2021-11-23 23:24:24.005000+00:00');

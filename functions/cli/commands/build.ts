@@ -9,6 +9,8 @@ import { UserFacingError } from '../errors.js';
 
 /** Exit status when the build finished but some lines could not become events. */
 export const EXIT_REJECTED = 2;
+/** Exit status when a day was refused because its daily object shrank (the published day is kept). */
+export const EXIT_REFUSED = 3;
 
 interface BuildFlags {
   input: string;
@@ -59,7 +61,8 @@ export function buildCommand(): Command {
         onProgress: ({ daysDone }) => bar?.update(daysDone),
       }).finally(() => bar?.stop());
       process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : describe(summary));
-      if (summary.rejected > 0) process.exitCode = EXIT_REJECTED;
+      if (summary.refused.length > 0) process.exitCode = EXIT_REFUSED;
+      else if (summary.rejected > 0) process.exitCode = EXIT_REJECTED;
     });
 }
 
@@ -72,5 +75,6 @@ function describe(s: BuildSummary): string {
   if (s.ignoredKeys.length > 0) lines.push(`ignored ${s.ignoredKeys.length} keys that are not daily objects: ${s.ignoredKeys.slice(0, 5).join(', ')}${s.ignoredKeys.length > 5 ? ', …' : ''}`);
   for (const r of s.rejections) lines.push(`rejected ${r.file}:${r.line}: ${r.reason}`);
   if (s.rejected > 0) lines.push(`${s.rejected} line(s) rejected: they are not in the published data`);
+  for (const r of s.refused) lines.push(`REFUSED ${r.reason}; the published day was kept (rebuild it with --days ${r.day} to accept the smaller object)`);
   return `${lines.join('\n')}\n`;
 }
