@@ -2,7 +2,7 @@
  * How a bundle of code that publishes the charts page gets the page without esbuild at run
  * time (Lambda has none): the bundler swaps functions/charts/prebuilt.ts for a module that
  * holds the built files. Used by the Lambda bundler (infra/bundle.ts) and by the local runner's
- * step processes (functions/local/process-executor.ts).
+ * step processes (local/runner/process-executor.ts).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

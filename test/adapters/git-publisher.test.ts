@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import { GitHubPublisher } from '../../functions/adapters/github-publisher.js';
-import { GitHubEmulator } from '../../functions/emulators/github-server.js';
+import { GitHubEmulator } from '../../local/emulators/github-server.js';
 import { PublishRefusedError } from '../../functions/core/publisher.js';
 import { gitRaw } from '../support/git.js';
 import { tempDir } from '../support/temp.js';

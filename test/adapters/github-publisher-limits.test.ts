@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FileTooLargeError } from '../../functions/adapters/github-publisher.js';
 import { PublishConflictError, PublishRefusedError, type PublishEntry } from '../../functions/core/publisher.js';
-import type { BranchRefusal } from '../../functions/emulators/github-server.js';
+import type { BranchRefusal } from '../../local/emulators/github-server.js';
 import { branch, GitHubHarness, publishRequest, writes } from './support/github-harness.js';
 
 const h = new GitHubHarness();

@@ -14,7 +14,7 @@ import {
   contentTypeFor,
 } from '../../functions/adapters/s3-object-store.js';
 import { createRequestStats } from '../../functions/adapters/aws-error.js';
-import { startLocalAws, type LocalAws } from '../../functions/emulators/local-aws.js';
+import { startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
 import { startRecordingServer, type CannedResponse, type RecordingServer } from './support/recording-server.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');

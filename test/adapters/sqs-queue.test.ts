@@ -8,7 +8,7 @@ import { CreateQueueCommand, SQSClient, SendMessageBatchCommand, SendMessageComm
 import type { QueueMessage } from '../../functions/core/queue.js';
 import { QueueError, SqsMessageQueue, TransientQueueError } from '../../functions/adapters/sqs-queue.js';
 import { createRequestStats } from '../../functions/adapters/aws-error.js';
-import { startLocalAws, type LocalAws } from '../../functions/emulators/local-aws.js';
+import { startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
 import { startRecordingServer, type CannedResponse, type RecordedRequest, type RecordingServer } from './support/recording-server.js';
 
 describe('SqsMessageQueue on the in-process SQS', () => {

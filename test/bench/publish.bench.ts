@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GitHubPublisher } from '../../functions/adapters/github-publisher.js';
 import type { PublishEntry } from '../../functions/core/publisher.js';
-import { GitHubEmulator, SimulatedClock } from '../../functions/emulators/github-server.js';
+import { GitHubEmulator, SimulatedClock } from '../../local/emulators/github-server.js';
 import { publishingOrder } from '../../functions/pipeline/publish-order.js';
 import { inconsistencies, lazySite, type LazyFile } from '../support/synthetic-site.js';
 

@@ -21,8 +21,8 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
-import { GitHubEmulator, SimulatedClock } from '../../functions/emulators/github-server.js';
-import { runEmbedded, type EmbeddedReport } from '../../functions/local/embedded.js';
+import { GitHubEmulator, SimulatedClock } from '../../local/emulators/github-server.js';
+import { runEmbedded, type EmbeddedReport } from '../../local/runner/embedded.js';
 import { writeCorpus } from './synthetic-corpus.js';
 
 const run = promisify(execFile);

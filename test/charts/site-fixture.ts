@@ -8,7 +8,7 @@ import path from 'node:path';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import { buildMonth, finishSite, listSourceDays, planBuild, type Layout } from '../../functions/core/site-build.js';
 import { seededRandom } from '../../functions/core/random.js';
-import { startStaticServer as startSiteServer } from '../../functions/local/static-server.js';
+import { startStaticServer as startSiteServer } from '../../local/static-server.js';
 
 export interface GeneratedEvent {
   /** `YYYY-MM-DD`. */

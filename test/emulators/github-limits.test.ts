@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
-import { GitHubEmulator, GITHUB_LIMITS, SimulatedClock, type GitHubEmulatorOptions } from '../../functions/emulators/github-server.js';
+import { GitHubEmulator, GITHUB_LIMITS, SimulatedClock, type GitHubEmulatorOptions } from '../../local/emulators/github-server.js';
 import { gitRaw } from '../support/git.js';
 
 const owner = 'futel';

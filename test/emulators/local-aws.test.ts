@@ -13,7 +13,7 @@ import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSC
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import type { QueueMessage } from '../../functions/core/queue.js';
-import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws } from '../../functions/emulators/local-aws.js';
+import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
 import { startRecordingServer } from '../adapters/support/recording-server.js';
 
 const run = promisify(execFile);
@@ -168,7 +168,7 @@ describe('local AWS outside Jest', () => {
     const script = `
       import { SQSClient } from '@aws-sdk/client-sqs';
       import { SqsMessageQueue } from ${JSON.stringify(pathToFileURL(path.join(root, 'functions/adapters/sqs-queue.ts')).href)};
-      import { createPipelineQueues, publishMessages, startLocalAws } from ${JSON.stringify(pathToFileURL(path.join(root, 'functions/emulators/local-aws.ts')).href)};
+      import { createPipelineQueues, publishMessages, startLocalAws } from ${JSON.stringify(pathToFileURL(path.join(root, 'local/emulators/local-aws.ts')).href)};
       const aws = await startLocalAws();
       const queues = await createPipelineQueues(aws);
       await publishMessages(aws, queues.topicArn, ['{"hello": 1}']);

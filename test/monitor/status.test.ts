@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createPipelineQueues, startLocalAws, type LocalAws, type PipelineQueues } from '../../functions/emulators/local-aws.js';
+import { createPipelineQueues, startLocalAws, type LocalAws, type PipelineQueues } from '../../local/emulators/local-aws.js';
 import { monitor } from '../../functions/handlers/monitor.js';
 import { emfMetricsSink } from '../../functions/adapters/emf-metrics.js';
 import { checkStatus, parsePythonTimestamp, statusMetrics, type StatusSources } from '../../functions/monitor/status.js';
-import { runEmbedded } from '../../functions/local/embedded.js';
-import { generateMessages } from '../../functions/local/generate.js';
+import { runEmbedded } from '../../local/runner/embedded.js';
+import { generateMessages } from '../../local/generate.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 

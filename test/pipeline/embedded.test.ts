@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, expect, it } from '@jest/globals';
-import { runEmbedded, type EmbeddedReport } from '../../functions/local/embedded.js';
+import { runEmbedded, type EmbeddedReport } from '../../local/runner/embedded.js';
 import { runCli } from '../support/cli.js';
 import { describeWithFixtures, fixture } from '../support/fixtures.js';
 import { bucketKeys, commitsOnBranch, fileOnBranch, filesChangedBy, fixtureMessages } from '../support/pipeline.js';

@@ -5,9 +5,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { runEmbedded } from '../../functions/local/embedded.js';
-import { pipelineFunctionLimits } from '../../functions/local/function-limits.js';
-import { runPipelineLocally, type StepExecutor, type StepRun } from '../../workflows/local-runner.js';
+import { runEmbedded } from '../../local/runner/embedded.js';
+import { pipelineFunctionLimits } from '../../local/runner/function-limits.js';
+import { runPipelineLocally, type StepExecutor, type StepRun } from '../../local/runner/state-machine.js';
 import type { PipelineStep } from '../../workflows/pipeline.js';
 import { commitsOnBranch, fileOnBranch } from '../support/pipeline.js';
 import { tempDir } from '../support/temp.js';

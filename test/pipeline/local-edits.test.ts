@@ -7,8 +7,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { generateMessages } from '../../functions/local/generate.js';
-import { runEmbedded } from '../../functions/local/embedded.js';
+import { generateMessages } from '../../local/generate.js';
+import { runEmbedded } from '../../local/runner/embedded.js';
 import { PENDING_PUBLISH_KEY } from '../../functions/pipeline/bucket-layout.js';
 import { gitRaw } from '../support/git.js';
 import { commitsOnBranch, fileOnBranch } from '../support/pipeline.js';

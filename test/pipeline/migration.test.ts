@@ -7,7 +7,7 @@ import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import { listSourceDays } from '../../functions/core/site-build.js';
 import { serialiseState, type BuildState } from '../../functions/core/state.js';
-import { runEmbedded } from '../../functions/local/embedded.js';
+import { runEmbedded } from '../../local/runner/embedded.js';
 import { describeWithFixtures, fixture } from '../support/fixtures.js';
 import { commitsOnBranch, fileOnBranch, filesChangedBy } from '../support/pipeline.js';
 import { listFiles, tempDir } from '../support/temp.js';

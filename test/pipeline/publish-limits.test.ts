@@ -10,7 +10,7 @@ import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import { GitHubPublisher, type GitHubPublisherOptions } from '../../functions/adapters/github-publisher.js';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import type { Publisher } from '../../functions/core/publisher.js';
-import { GitHubEmulator, SimulatedClock, type GitHubEmulatorOptions } from '../../functions/emulators/github-server.js';
+import { GitHubEmulator, SimulatedClock, type GitHubEmulatorOptions } from '../../local/emulators/github-server.js';
 import { PENDING_PUBLISH_KEY } from '../../functions/pipeline/bucket-layout.js';
 import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
 import { noCheckpoints, silentLog, type PipelineDeps } from '../../functions/pipeline/deps.js';

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from '@jest/globals';
-import { runEmbedded } from '../../functions/local/embedded.js';
+import { runEmbedded } from '../../local/runner/embedded.js';
 import { runCli } from '../support/cli.js';
 import { describeWithFixtures, fixture } from '../support/fixtures.js';
 import { commitsOnBranch, fileOnBranch, fixtureMessages } from '../support/pipeline.js';

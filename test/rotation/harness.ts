@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { expect } from '@jest/globals';
 import sodium from 'libsodium-wrappers';
-import { GitHubEmulator } from '../../functions/emulators/github-server.js';
+import { GitHubEmulator } from '../../local/emulators/github-server.js';
 import { IamFake, type FakeAccessKey } from '../support/aws-wire/iam.js';
 import { tempDir } from '../support/temp.js';
 

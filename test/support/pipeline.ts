@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { messagesFromEventsFile } from '../../functions/local/generate.js';
+import { messagesFromEventsFile } from '../../local/generate.js';
 import { fixture } from './fixtures.js';
 
 const run = promisify(execFile);

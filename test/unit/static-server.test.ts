@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startStaticServer, type StaticServer } from '../../functions/local/static-server.js';
+import { startStaticServer, type StaticServer } from '../../local/static-server.js';
 import { tempDir } from '../support/temp.js';
 
 /** A raw GET, so paths reach the server exactly as written (no client-side normalisation). */

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { startStaticServer } from '../../local/static-server.js';
+import { startStaticServer } from '../../../local/static-server.js';
 import { DEFAULT_HOME } from '../defaults.js';
 import { UserFacingError } from '../errors.js';
 

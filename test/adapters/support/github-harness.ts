@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PublishEntry, PublishRequest } from '../../../functions/core/publisher.js';
 import { GitHubPublisher, type GitHubPublisherOptions, type LogLevel } from '../../../functions/adapters/github-publisher.js';
-import { GitHubEmulator, type GitHubEmulatorOptions, type RecordedRequest } from '../../../functions/emulators/github-server.js';
+import { GitHubEmulator, type GitHubEmulatorOptions, type RecordedRequest } from '../../../local/emulators/github-server.js';
 import { gitRaw } from '../../support/git.js';
 
 export const owner = 'futel';

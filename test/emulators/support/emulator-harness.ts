@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Octokit } from '@octokit/rest';
 import sodium from 'libsodium-wrappers';
-import { GitHubEmulator, type GitHubEmulatorOptions } from '../../../functions/emulators/github-server.js';
+import { GitHubEmulator, type GitHubEmulatorOptions } from '../../../local/emulators/github-server.js';
 import { gitRaw } from '../../support/git.js';
 
 export const owner = 'futel';

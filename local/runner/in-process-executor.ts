@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { StepHandler } from '../handlers/step.js';
-import type { StepExecutor, StepLimits, StepRun } from '../../workflows/local-runner.js';
+import type { StepHandler } from '../../functions/handlers/step.js';
+import type { StepExecutor, StepLimits, StepRun } from './state-machine.js';
 import type { PipelineStep } from '../../workflows/pipeline.js';
 import { lambdaTimeoutError } from './lambda-errors.js';
 

@@ -3,7 +3,7 @@
  * topic carries them, spread over a few days, with the share of noise the real feed has
  * (non-production hosts, registrations, operator follow-me legs) and a few broken bodies.
  */
-import { seededRandom } from '../core/random.js';
+import { seededRandom } from '../functions/core/random.js';
 
 const EXTENSIONS = ['405', '415', '505', '510', '520', '615', '625', '630', '640', '655', '670', '680', '695'];
 const EVENTS: Array<[string, number]> = [

@@ -10,9 +10,9 @@
  * fails the execution as AWS would, with a message naming the limit, the value and the setting
  * that changes it.
  */
-import '../functions/support/promise-with-resolvers.js';
+import '../../functions/support/promise-with-resolvers.js';
 import { ExecutionAbortedError, ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { buildPipelineDefinition, PIPELINE_STEPS, STATE_OF_STEP, type PipelineDefinitionOptions, type PipelineStep } from './pipeline.js';
+import { buildPipelineDefinition, PIPELINE_STEPS, STATE_OF_STEP, type PipelineDefinitionOptions, type PipelineStep } from '../../workflows/pipeline.js';
 
 /** The engine's event log entries (the package does not export their type). */
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;

@@ -3,7 +3,7 @@
  * `usage-pipeline local` kill itself with SIGKILL the n-th time (default: first) a step reaches
  * that checkpoint — a crash at that instant, with no chance to clean up. Unset, it does nothing.
  */
-import { CHECKPOINTS, type CheckpointName } from '../pipeline/deps.js';
+import { CHECKPOINTS, type CheckpointName } from '../../functions/pipeline/deps.js';
 
 export const CRASH_AT_VARIABLE = 'USAGE_CRASH_AT';
 

@@ -3,7 +3,7 @@
  * named as Step Functions sees them (so Retry and Catch match as in AWS), with a message that
  * names the limit, the value and the setting that changes it.
  */
-import type { StepLimits } from '../../workflows/local-runner.js';
+import type { StepLimits } from './state-machine.js';
 import type { PipelineStep } from '../../workflows/pipeline.js';
 
 export class LambdaRuntimeError extends Error {

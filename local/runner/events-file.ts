@@ -10,9 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { ObjectStore } from '../core/object-store.js';
+import type { ObjectStore } from '../../functions/core/object-store.js';
 import { MESSAGE_LIMIT_BYTES } from '../emulators/local-aws.js';
-import { quarantineBody } from '../pipeline/drain.js';
+import { quarantineBody } from '../../functions/pipeline/drain.js';
 
 export interface RefusedLine {
   /** 1-based line number in the file. */

@@ -3,7 +3,7 @@
  * shapes for its objects, the limits in force and the serialised write queue.
  */
 import { z } from 'zod';
-import type { CommitRecord, GitIdentity, GitObjectType, GitRepository, RefRecord, TreeEntryRecord } from '../../adapters/git/repository.js';
+import type { CommitRecord, GitIdentity, GitObjectType, GitRepository, RefRecord, TreeEntryRecord } from '../../../functions/adapters/git/repository.js';
 import { isoSeconds, repositoryEmpty, unprocessable, type ApiResponse } from './http.js';
 import type { RequestLimiter } from './limits.js';
 

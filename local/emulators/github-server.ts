@@ -27,7 +27,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sodium from 'libsodium-wrappers';
-import { GitRepository } from '../adapters/git/repository.js';
+import { GitRepository } from '../../functions/adapters/git/repository.js';
 import { contentsRoutes } from './github/contents.js';
 import { gitDataRoutes } from './github/git-data.js';
 import { ApiError, DOCUMENTATION_URL, type ApiResponse, type RequestContext, type Route } from './github/http.js';

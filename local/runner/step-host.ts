@@ -1,6 +1,6 @@
 /**
  * Step invocations in a process of their own, as a Lambda sandbox runs them: the parent
- * (functions/local/process-executor.ts) starts this program with the function's memory as its
+ * (local/runner/process-executor.ts) starts this program with the function's memory as its
  * heap limit, sends `invoke` messages one at a time, and reads the peak memory of the process.
  * Logs and fault-injection checkpoints travel back over the IPC channel.
  *
@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { STEPS } from '../handlers/steps.js';
-import type { CheckpointName, Log } from '../pipeline/deps.js';
+import { STEPS } from '../../functions/handlers/steps.js';
+import type { CheckpointName, Log } from '../../functions/pipeline/deps.js';
 import { createLocalDeps, type LocalDeps, type LocalDepsSpec } from './local-deps.js';
 import type { HostMessage, InvokeMessage } from './step-protocol.js';
 

@@ -4,7 +4,7 @@
  * github.com does.
  */
 import { z } from 'zod';
-import { isValidRefName } from '../../adapters/git/repository.js';
+import { isValidRefName } from '../../../functions/adapters/git/repository.js';
 import { ApiError, notFound, parseBody, unprocessable, type ApiResponse, type Route } from './http.js';
 import type { RepoContext } from './repo-context.js';
 

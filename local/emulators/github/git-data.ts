@@ -8,7 +8,7 @@
  * request over the limits GitHub manages within its 10 s.
  */
 import { z } from 'zod';
-import { TreeEditError, isValidTreePath, type TreeChange } from '../../adapters/git/repository.js';
+import { TreeEditError, isValidTreePath, type TreeChange } from '../../../functions/adapters/git/repository.js';
 import { isBase64, notFound, parseBody, unprocessable, wantsRaw, wrappedBase64, type ApiResponse, type RequestContext, type Route } from './http.js';
 import { identitySchema, type RepoContext } from './repo-context.js';
 

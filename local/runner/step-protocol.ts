@@ -1,6 +1,6 @@
 /** Messages between the local runner and a step running in a process of its own (step-host.ts). */
 import type { PipelineStep } from '../../workflows/pipeline.js';
-import type { CheckpointName } from '../pipeline/deps.js';
+import type { CheckpointName } from '../../functions/pipeline/deps.js';
 import type { LocalDepsSpec } from './local-deps.js';
 
 export interface InvokeMessage {

@@ -17,8 +17,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import type { CheckpointName, Log } from '../pipeline/deps.js';
-import type { StepExecutor, StepLimits, StepRun } from '../../workflows/local-runner.js';
+import type { CheckpointName, Log } from '../../functions/pipeline/deps.js';
+import type { StepExecutor, StepLimits, StepRun } from './state-machine.js';
 import type { PipelineStep } from '../../workflows/pipeline.js';
 import { LambdaRuntimeError, lambdaExitError, lambdaOutOfMemoryError, lambdaTimeoutError } from './lambda-errors.js';
 import type { LocalDepsSpec } from './local-deps.js';

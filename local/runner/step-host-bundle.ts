@@ -9,8 +9,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildChartsFiles, CHARTS_SOURCE_DIRECTORY } from '../charts/build.js';
-import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../charts/prebuilt-bundling.js';
+import { buildChartsFiles, CHARTS_SOURCE_DIRECTORY } from '../../functions/charts/build.js';
+import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../../functions/charts/prebuilt-bundling.js';
 
 const ENTRY = fileURLToPath(new URL('./step-host.ts', import.meta.url));
 const CACHE = path.join(os.tmpdir(), `usage-pipeline-step-host-${createHash('sha256').update(ENTRY).digest('hex').slice(0, 12)}`);

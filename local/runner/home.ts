@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { describeFsError } from '../support/fs-errors.js';
+import { describeFsError } from '../../functions/support/fs-errors.js';
 
 export class HomeError extends Error {
   constructor(message: string) {

@@ -5,16 +5,16 @@
  * commits to the local repository or goes through the local GitHub API.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { FsObjectStore } from '../adapters/fs-object-store.js';
-import { LocalGitPublisher } from '../adapters/git-publisher.js';
-import { GitHubPublisher } from '../adapters/github-publisher.js';
-import { processLockHolders } from '../adapters/lock-holders.js';
-import { SqsMessageQueue } from '../adapters/sqs-queue.js';
-import type { ObjectStore } from '../core/object-store.js';
-import type { Publisher } from '../core/publisher.js';
+import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
+import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
+import { GitHubPublisher } from '../../functions/adapters/github-publisher.js';
+import { processLockHolders } from '../../functions/adapters/lock-holders.js';
+import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
+import type { ObjectStore } from '../../functions/core/object-store.js';
+import type { Publisher } from '../../functions/core/publisher.js';
 import type { LocalAwsClientConfig } from '../emulators/local-aws.js';
-import type { PipelineConfig } from '../pipeline/config.js';
-import type { CheckpointName, Log, PipelineDeps } from '../pipeline/deps.js';
+import type { PipelineConfig } from '../../functions/pipeline/config.js';
+import type { CheckpointName, Log, PipelineDeps } from '../../functions/pipeline/deps.js';
 
 export type PublisherSpec =
   | { readonly kind: 'git'; readonly directory: string; readonly branch: string }
@@ -56,7 +56,7 @@ export async function createLocalDeps(spec: LocalDepsSpec, hooks: LocalDepsHooks
   const sqs = spec.queue ? new SQSClient(spec.queue.clientConfig) : undefined;
   const publisher = await createPublisher(spec.publisher);
   // Built on the spot here; baked into the bundle a step process runs (process-executor.ts).
-  const chartsFiles = spec.charts ? (await import('../charts/prebuilt.js')).chartsFiles : undefined;
+  const chartsFiles = spec.charts ? (await import('../../functions/charts/prebuilt.js')).chartsFiles : undefined;
   const deps: PipelineDeps = {
     bucket: hooks.wrapBucket ? hooks.wrapBucket(bucket) : bucket,
     ...(sqs && spec.queue ? { queue: new SqsMessageQueue({ client: sqs, queueUrl: spec.queue.queueUrl }) } : {}),

@@ -20,7 +20,7 @@ import { isBuiltin, register } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { describeAwsError } from '../adapters/aws-error.js';
+import { describeAwsError } from '../../functions/adapters/aws-error.js';
 
 export interface LocalAwsCredentials {
   accessKeyId: string;

@@ -4,9 +4,9 @@
  * run that then found the lock taken would be gone with the process. It waits for a run that
  * holds the lock; a lock whose process is gone is taken over at once.
  */
-import { thisProcessHolder } from '../adapters/lock-holders.js';
-import type { PipelineDeps } from '../pipeline/deps.js';
-import { acquireLock } from '../pipeline/lock.js';
+import { thisProcessHolder } from '../../functions/adapters/lock-holders.js';
+import type { PipelineDeps } from '../../functions/pipeline/deps.js';
+import { acquireLock } from '../../functions/pipeline/lock.js';
 
 export const DEFAULT_LOCK_WAIT_SECONDS = 300;
 const POLL_MS = 250;
