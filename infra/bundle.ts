@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildChartsFiles } from '../functions/charts/build.js';
+import { buildChartsFiles } from '../functions/charts/page-files.js';
 import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../functions/charts/prebuilt-bundling.js';
 
 export { ESM_REQUIRE_BANNER };
@@ -43,7 +43,7 @@ export interface BundleOptions {
   readonly minify?: boolean;
 }
 
-const CHARTS_BUILDER = 'functions/charts/build.ts';
+const CHARTS_BUILDER = 'functions/charts/page-files.ts';
 const CHARTS_MODULE = 'functions/charts/prebuilt.ts';
 
 /**

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PRODUCTION_HOSTS } from '../functions/core/classify.js';
 import { isoDay, parseIsoDay } from '../functions/core/days.js';
-import { DEFAULT_LAYOUTS, LAYOUTS } from '../functions/core/site-build.js';
+import { DEFAULT_LAYOUTS, LAYOUTS } from '../functions/core/layouts.js';
 import { DEFAULT_CONFIG as PIPELINE_DEFAULTS } from '../functions/pipeline/config.js';
 import { FUNCTION_NAMES, type FunctionName } from './functions.js';
 

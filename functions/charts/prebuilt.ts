@@ -3,7 +3,7 @@
  * bundler replaces this module with one that holds the built files (base64 by path); when it
  * has not, the page is built on the spot.
  */
-import { buildChartsFiles } from './build.js';
+import { buildChartsFiles } from './page-files.js';
 
 export const PREBUILT_CHARTS: Readonly<Record<string, string>> | null = null;
 

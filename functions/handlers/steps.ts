@@ -1,6 +1,6 @@
 /** The pipeline's steps as handlers: thin wrappers over functions/pipeline, one per Lambda. */
 import { z } from 'zod';
-import { buildMonthOfRun } from '../pipeline/build.js';
+import { buildMonthOfRun } from '../pipeline/build-month.js';
 import { drain, emptyTotals } from '../pipeline/drain.js';
 import { finalize } from '../pipeline/finalize.js';
 import { listStagedMonths, mergeMonth } from '../pipeline/merge.js';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DEFAULT_PRODUCTION_HOSTS } from '../core/classify.js';
 import { parseIsoDay, type Day } from '../core/days.js';
-import { DEFAULT_LAYOUTS, parseLayouts, type Layout } from '../core/site-build.js';
+import { DEFAULT_LAYOUTS, parseLayouts, type Layout } from '../core/layouts.js';
 
 export interface DrainConfig {
   /** Messages one drain invocation takes before handing back to the state machine. */

@@ -4,9 +4,11 @@
  * build step recorded. The state goes last: a crash before it makes the next run plan the
  * same days again.
  */
-import { emptyChanges, finishSite, mergeChanges, parsePairKey, readState, rebuildPairs, writeIfChanged } from '../core/site-build.js';
+import { parsePairKey, rebuildPairs } from '../core/day-files.js';
+import { finishSite, readState } from '../core/site-finish.js';
+import { emptyChanges, mergeChanges, writeIfChanged } from '../core/site-writes.js';
 import { eventChannelPath } from '../core/site-paths.js';
-import { readMonthOutcomes } from './build.js';
+import { readMonthOutcomes } from './build-month.js';
 import type { PipelineDeps } from './deps.js';
 import { addPending } from './pending.js';
 import { readPlan } from './plan.js';

@@ -10,7 +10,8 @@
  */
 import type { Month } from '../core/days.js';
 import { listAll, type ObjectStore } from '../core/object-store.js';
-import { groupByMonth, listSourceDays, planBuild, readState, UnknownDayError, type RefusedDay, type SourceDay } from '../core/site-build.js';
+import { groupByMonth, listSourceDays, planBuild, UnknownDayError, type RefusedDay, type SourceDay } from '../core/build-plan.js';
+import { readState } from '../core/site-finish.js';
 import { dayShardPath, EVENT_LIST_FILE, LAST_UPDATED_FILE, monthRollupPath, STATE_FILE } from '../core/site-paths.js';
 import { monthSummaryPath, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/summary.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildChartsFiles, CHARTS_SOURCE_DIRECTORY } from '../../functions/charts/build.js';
+import { buildChartsFiles, CHARTS_SOURCE_DIRECTORY } from '../../functions/charts/page-files.js';
 import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../../functions/charts/prebuilt-bundling.js';
 
 const ENTRY = fileURLToPath(new URL('./step-host.ts', import.meta.url));

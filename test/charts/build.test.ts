@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { buildChartsFiles } from '../../functions/charts/build.js';
+import { buildChartsFiles } from '../../functions/charts/page-files.js';
 
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('utf8');
 

@@ -8,7 +8,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildChartsFiles } from '../../functions/charts/build.js';
+import { buildChartsFiles } from '../../functions/charts/page-files.js';
 import { buildFixtureSite, generateEvents, startStaticServer, writeFiles, type GeneratedEvent, type StaticServer } from './site-fixture.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

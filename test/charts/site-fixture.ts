@@ -6,7 +6,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
-import { buildMonth, finishSite, listSourceDays, planBuild, type Layout } from '../../functions/core/site-build.js';
+import { listSourceDays, planBuild } from '../../functions/core/build-plan.js';
+import { type Layout } from '../../functions/core/layouts.js';
+import { buildMonth } from '../../functions/core/month-build.js';
+import { finishSite } from '../../functions/core/site-finish.js';
 import { seededRandom } from '../../functions/core/random.js';
 import { startStaticServer as startSiteServer } from '../../local/static-server.js';
 

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { runBuild } from '../../functions/build/run-build.js';
+import { runBuild } from '../../functions/generator/run-build.js';
 import { parseIndex, parseSeries, parseSeriesByName, totalsInRange } from '../../functions/charts/aggregate.js';
 import { eventChannelPath } from '../../functions/core/site-paths.js';
 import { HOSTILE_NAMES, OBJECT_PROTOTYPE_NAMES } from '../support/hostile-names.js';

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, expect, it } from '@jest/globals';
-import { runBuild } from '../../functions/build/run-build.js';
+import { runBuild } from '../../functions/generator/run-build.js';
 import { runCli } from '../support/cli.js';
 import { describeWithFixtures, fixture } from '../support/fixtures.js';
 import { listFiles, tempDir } from '../support/temp.js';

@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
-import { buildChartsFiles } from '../../functions/charts/build.js';
+import { buildChartsFiles } from '../../functions/charts/page-files.js';
 import { bundleFunctions, ESM_REQUIRE_BANNER, type LambdaBundle } from '../../infra/bundle.js';
 import { FUNCTION_SPECS } from '../../infra/functions.js';
 import { AWS_PROVIDER_VERSION, STACK_NAME, UsagePipelineStack } from '../../infra/stack.js';

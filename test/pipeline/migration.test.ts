@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { expect, it } from '@jest/globals';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
-import { listSourceDays } from '../../functions/core/site-build.js';
+import { listSourceDays } from '../../functions/core/build-plan.js';
 import { serialiseState, type BuildState } from '../../functions/core/state.js';
 import { runEmbedded } from '../../local/runner/embedded.js';
 import { describeWithFixtures, fixture } from '../support/fixtures.js';

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import type { Day, Month } from '../../functions/core/days.js';
-import { buildMonth, type SourceDay } from '../../functions/core/site-build.js';
+import { type SourceDay } from '../../functions/core/build-plan.js';
+import { buildMonth } from '../../functions/core/month-build.js';
 import { tempDir } from '../support/temp.js';
 
 const line = (day: string, hh: string, channel: string, event: string) =>

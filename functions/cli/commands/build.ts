@@ -1,9 +1,9 @@
 /** `usage-pipeline build`: the static generator, run locally and incrementally. */
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { runBuild, type BuildSummary } from '../../build/run-build.js';
+import { runBuild, type BuildSummary } from '../../generator/run-build.js';
 import { parseDay, type Day } from '../../core/days.js';
-import { DEFAULT_LAYOUTS, parseLayouts } from '../../core/site-build.js';
+import { DEFAULT_LAYOUTS, parseLayouts } from '../../core/layouts.js';
 import { formatBytes } from '../../core/format.js';
 import { UserFacingError } from '../errors.js';
 

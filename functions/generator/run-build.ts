@@ -8,19 +8,11 @@ import path from 'node:path';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import type { Day } from '../core/days.js';
 import { parseEventList } from '../core/event-list.js';
-import {
-  emptyChanges,
-  finishSite,
-  listSourceDays,
-  mergeChanges,
-  planBuild,
-  readState,
-  rebuildPairs,
-  type Layout,
-  type SiteChanges,
-  type RefusedDay,
-  type SourceDay,
-} from '../core/site-build.js';
+import { listSourceDays, planBuild, type RefusedDay, type SourceDay } from '../core/build-plan.js';
+import { rebuildPairs } from '../core/day-files.js';
+import { type Layout } from '../core/layouts.js';
+import { finishSite, readState } from '../core/site-finish.js';
+import { emptyChanges, mergeChanges, type SiteChanges } from '../core/site-writes.js';
 import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX, STATE_FILE } from '../core/site-paths.js';
 import { startMonthPool, type MonthPool } from './month-pool.js';
 import { outDirectoryProblem } from './out-directory.js';

@@ -4,7 +4,9 @@
  * month (event names, rejected lines, touched pairs) goes into a run record.
  */
 import { monthOf, type Day, type Month } from '../core/days.js';
-import { buildMonth, buildMonthSummary, dayFilePaths, readDayShard, type MonthSummaryChange, type SiteChanges } from '../core/site-build.js';
+import { dayFilePaths, readDayShard } from '../core/day-files.js';
+import { buildMonth, buildMonthSummary, type MonthSummaryChange } from '../core/month-build.js';
+import { type SiteChanges } from '../core/site-writes.js';
 import { dayShardPath } from '../core/site-paths.js';
 import { runKey } from './bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';

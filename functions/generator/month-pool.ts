@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { Piscina } from 'piscina';
-import type { SourceDay } from '../core/site-build.js';
+import type { SourceDay } from '../core/build-plan.js';
 import type { MonthTask, MonthTaskResult } from './month-task.js';
 
 /**

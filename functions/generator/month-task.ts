@@ -1,7 +1,10 @@
 /** One month of a local build, as a self-contained task a worker thread can run. */
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import type { Day, Month } from '../core/days.js';
-import { buildMonth, type DayOutcome, type Layout, type MonthSummaryChange, type SiteChanges, type SourceDay } from '../core/site-build.js';
+import { type SourceDay } from '../core/build-plan.js';
+import { type Layout } from '../core/layouts.js';
+import { buildMonth, type DayOutcome, type MonthSummaryChange } from '../core/month-build.js';
+import { type SiteChanges } from '../core/site-writes.js';
 
 export interface MonthTask {
   readonly sourceRoot: string;
