@@ -1,6 +1,6 @@
 /** Metrics as CloudWatch embedded metric format log lines, through Powertools. */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { NAMESPACE, type MetricPoint, type MetricsSink } from '../pipeline/metrics.js';
+import { NAMESPACE, type MetricPoint, type MetricsSink } from '../core/metrics.js';
 
 const UNITS = { Count: MetricUnit.Count, Seconds: MetricUnit.Seconds } as const;
 

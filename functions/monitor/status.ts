@@ -3,7 +3,7 @@
  * `usage-pipeline status` and as the scheduled monitor Lambda; only the sources differ.
  */
 import type { LockView } from '../pipeline/lock.js';
-import type { MetricPoint } from '../pipeline/metrics.js';
+import type { MetricPoint } from '../core/metrics.js';
 
 export interface QueueDepth {
   readonly visible: number;

@@ -1,18 +1,11 @@
 /** What every pipeline step runs against: the same steps run in Lambda, locally and in tests. */
 import type { LockHolders } from '../core/lock-holder.js';
+import type { Log } from '../core/log.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
 import type { PipelineConfig } from './config.js';
-import type { MetricsSink } from './metrics.js';
-
-/** Structured logging; Powertools' Logger fits it. */
-export interface Log {
-  debug(message: string, ...extra: Array<Record<string, unknown>>): void;
-  info(message: string, ...extra: Array<Record<string, unknown>>): void;
-  warn(message: string, ...extra: Array<Record<string, unknown>>): void;
-  error(message: string, ...extra: Array<Record<string, unknown>>): void;
-}
+import type { MetricsSink } from '../core/metrics.js';
 
 export interface PipelineDeps {
   /** The whole bucket: daily objects, staging, quarantine, site mirror, state, run records. */
@@ -51,8 +44,6 @@ export const CHECKPOINTS = [
 export type CheckpointName = (typeof CHECKPOINTS)[number];
 
 export const noCheckpoints = async (): Promise<void> => {};
-
-export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Errors a retry may cure; the state machine retries these with backoff. */
 export class TransientError extends Error {

@@ -1,21 +1,6 @@
-/** What a run reports to monitoring, as metrics; where they go is the sink's business. */
+/** What a run reports to monitoring, as metrics. */
+import type { MetricPoint } from '../core/metrics.js';
 import type { RunReport } from './report.js';
-
-export type MetricUnit = 'Count' | 'Seconds';
-
-export interface MetricPoint {
-  readonly name: string;
-  readonly unit: MetricUnit;
-  readonly value: number;
-}
-
-export interface MetricsSink {
-  publish(points: readonly MetricPoint[]): void;
-}
-
-export const NAMESPACE = 'UsagePipeline';
-
-export const noMetrics: MetricsSink = { publish() {} };
 
 export function runMetrics(report: Omit<RunReport, 'finishedAt'>, durationSeconds: number): MetricPoint[] {
   return [

@@ -14,7 +14,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
-import { NAMESPACE } from '../../functions/pipeline/metrics.js';
+import { NAMESPACE } from '../../functions/core/metrics.js';
 import { policyDocument } from '../iam.js';
 
 /**

@@ -13,7 +13,8 @@ import { createPipelineQueues, publishMessages, sendBodies, startLocalAws, type 
 import { STEPS } from '../../functions/handlers/steps.js';
 import type { StepHandler } from '../../functions/handlers/step.js';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../../functions/pipeline/config.js';
-import { noCheckpoints, silentLog, type CheckpointName, type Log, type PipelineDeps } from '../../functions/pipeline/deps.js';
+import { noCheckpoints, type CheckpointName, type PipelineDeps } from '../../functions/pipeline/deps.js';
+import { silentLog, type Log } from '../../functions/core/log.js';
 import type { RunReport } from '../../functions/pipeline/report.js';
 import { releaseLock } from '../../functions/pipeline/lock.js';
 import { readRunRecord, sanitiseRunId } from '../../functions/pipeline/run.js';

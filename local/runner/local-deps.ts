@@ -14,7 +14,8 @@ import type { ObjectStore } from '../../functions/core/object-store.js';
 import type { Publisher } from '../../functions/core/publisher.js';
 import type { LocalAwsClientConfig } from '../emulators/local-aws.js';
 import type { PipelineConfig } from '../../functions/pipeline/config.js';
-import type { CheckpointName, Log, PipelineDeps } from '../../functions/pipeline/deps.js';
+import type { CheckpointName, PipelineDeps } from '../../functions/pipeline/deps.js';
+import type { Log } from '../../functions/core/log.js';
 
 export type PublisherSpec =
   | { readonly kind: 'git'; readonly directory: string; readonly branch: string }

@@ -17,7 +17,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import type { CheckpointName, Log } from '../../functions/pipeline/deps.js';
+import type { CheckpointName } from '../../functions/pipeline/deps.js';
+import type { Log } from '../../functions/core/log.js';
 import type { StepExecutor, StepLimits, StepRun } from './state-machine.js';
 import type { PipelineStep } from '../../workflows/pipeline.js';
 import { LambdaRuntimeError, lambdaExitError, lambdaOutOfMemoryError, lambdaTimeoutError } from './lambda-errors.js';

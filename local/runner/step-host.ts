@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { STEPS } from '../../functions/handlers/steps.js';
-import type { CheckpointName, Log } from '../../functions/pipeline/deps.js';
+import type { CheckpointName } from '../../functions/pipeline/deps.js';
+import type { Log } from '../../functions/core/log.js';
 import { createLocalDeps, type LocalDeps, type LocalDepsSpec } from './local-deps.js';
 import type { HostMessage, InvokeMessage } from './step-protocol.js';
 

@@ -3,7 +3,8 @@ import type { Context } from 'aws-lambda';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import { STEPS } from '../../functions/handlers/steps.js';
 import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
-import { noCheckpoints, silentLog, type PipelineDeps } from '../../functions/pipeline/deps.js';
+import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
+import { silentLog } from '../../functions/core/log.js';
 import type { Publisher } from '../../functions/core/publisher.js';
 import { tempDir } from '../support/temp.js';
 

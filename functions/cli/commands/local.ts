@@ -9,7 +9,7 @@ import { runEmbedded, type EmbeddedReport } from '../../../local/runner/embedded
 import { DEFAULT_LOCK_WAIT_SECONDS } from '../../../local/runner/run-lock.js';
 import { crashPointFromEnvironment } from '../../../local/runner/crash-points.js';
 import { prepareHome } from '../../../local/runner/home.js';
-import type { Log } from '../../pipeline/deps.js';
+import type { Log } from '../../core/log.js';
 import { DEFAULT_HOME } from '../defaults.js';
 import { UserFacingError } from '../errors.js';
 
