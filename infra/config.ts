@@ -119,10 +119,11 @@ export const InfraConfigSchema = z
     /** Per-function memory, timeout and reserved concurrency. */
     functions: functionOverrides,
     /**
-     * Resources that already exist in the account (the bucket and groups of the Python system):
-     * Terraform imports them on the next apply instead of failing to create them.
+     * Resources that already exist in the account (the Python system's bucket, its IAM groups,
+     * and the managed policies attached to them): Terraform imports them on the next apply
+     * instead of failing to create them, and `npm run destroy` leaves them in place.
      */
-    adoptExisting: z.object({ bucket: z.boolean(), iamGroups: z.boolean() }).strict(),
+    adoptExisting: z.object({ bucket: z.boolean(), iamGroups: z.boolean(), iamPolicies: z.boolean() }).strict(),
     /** Keep Terraform state in S3 (with S3-native locking) rather than in a local file. */
     stateBackend: z
       .object({
@@ -137,6 +138,9 @@ export const InfraConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.adoptExisting.iamPolicies && !config.adoptExisting.iamGroups) {
+      ctx.addIssue({ code: 'custom', path: ['adoptExisting', 'iamPolicies'], message: 'the policies are adopted with the groups they are attached to: set adoptExisting.iamGroups too' });
+    }
     if (config.drain.flushMessages > config.drain.maxMessages) {
       ctx.addIssue({ code: 'custom', path: ['drain', 'flushMessages'], message: 'must not exceed drain.maxMessages' });
     }
@@ -173,7 +177,7 @@ export const DEFAULT_INFRA_CONFIG: InfraConfig = {
   summaryBackfillMonths: PIPELINE_DEFAULTS.summaryBackfillMonths,
   rotationVerifyTimeoutSeconds: 90,
   functions: {},
-  adoptExisting: { bucket: false, iamGroups: false },
+  adoptExisting: { bucket: false, iamGroups: false, iamPolicies: false },
   tags: {},
 };
 
@@ -206,6 +210,7 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, { path: readonly str
   USAGE_PIPELINE_STATE_MACHINE_LOG_LEVEL: { path: ['stateMachine', 'logLevel'], parse: 'string' },
   USAGE_PIPELINE_ADOPT_EXISTING_BUCKET: { path: ['adoptExisting', 'bucket'], parse: 'boolean' },
   USAGE_PIPELINE_ADOPT_EXISTING_IAM_GROUPS: { path: ['adoptExisting', 'iamGroups'], parse: 'boolean' },
+  USAGE_PIPELINE_ADOPT_EXISTING_IAM_POLICIES: { path: ['adoptExisting', 'iamPolicies'], parse: 'boolean' },
   USAGE_PIPELINE_STATE_BUCKET: { path: ['stateBackend', 'bucket'], parse: 'string' },
   USAGE_PIPELINE_STATE_KEY: { path: ['stateBackend', 'key'], parse: 'string' },
 };

@@ -18,11 +18,11 @@ import { PipelineFunctions, type FunctionSizing } from './constructs/pipeline-fu
 import { PipelineQueue } from './constructs/queue.js';
 import { PipelineSchedules } from './constructs/schedules.js';
 import { PipelineStateMachine } from './constructs/state-machine.js';
+import { AWS_PROVIDER_VERSION } from './terraform-cli.js';
 import { FUNCTION_SPECS, type FunctionSpec } from './functions.js';
 
 export const STACK_NAME = 'usage-pipeline';
-/** The prebuilt provider binding (@cdktf/provider-aws 20.1.0) is generated from this release. */
-export const AWS_PROVIDER_VERSION = '5.100.0';
+export { AWS_PROVIDER_VERSION };
 /** Terraform state of the default local backend, relative to the stack directory (cdktf.out/stacks/<stack>): the repository root. */
 export const LOCAL_STATE_PATH = `../../../terraform.${STACK_NAME}.tfstate`;
 
@@ -117,7 +117,10 @@ export class UsagePipelineStack extends TerraformStack {
       userName: `${prefix}-github-actions`,
       bucketArn: this.bucket.bucket.arn,
       queueArn: this.queue.queue.arn,
+      accountId,
+      partition: partition.partition,
       adoptExistingGroups: config.adoptExisting.iamGroups,
+      adoptExistingPolicies: config.adoptExisting.iamPolicies,
       ...kms,
     });
 

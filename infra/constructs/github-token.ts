@@ -21,8 +21,10 @@ export class GithubTokenSecret extends Construct {
       name: props.name,
       description: `GitHub token for ${props.repository}: contents write (publishing) and Actions secrets write (key rotation). The value is a token, or JSON {"token": "..."}.`,
       ...(props.kmsKeyArn ? { kmsKeyId: props.kmsKeyArn } : {}),
-      // Deleted by mistake, it can be restored for this long.
-      recoveryWindowInDays: 30,
+      // `npm run destroy` deletes it at once: a torn-down deployment leaves no live credential
+      // behind, and the name is free for a re-deploy (AWS refuses the name of a secret that is
+      // only scheduled for deletion). Deleting it by hand still gets AWS's recovery window.
+      recoveryWindowInDays: 0,
     });
   }
 }

@@ -42,6 +42,14 @@ describe('infrastructure configuration', () => {
     expect(config.alarmEmail).toBeUndefined();
   });
 
+  it('adopts the managed policies only with their groups', () => {
+    const { config } = loadConfig({ env: { USAGE_PIPELINE_ADOPT_EXISTING_IAM_GROUPS: 'true', USAGE_PIPELINE_ADOPT_EXISTING_IAM_POLICIES: 'yes' }, cwd: dirWith() });
+    expect(config.adoptExisting).toEqual({ bucket: false, iamGroups: true, iamPolicies: true });
+    expect(failure(() => loadConfig({ env: { USAGE_PIPELINE_ADOPT_EXISTING_IAM_POLICIES: 'true' }, cwd: dirWith() }))).toBe(
+      'invalid usage-pipeline configuration: adoptExisting.iamPolicies (from USAGE_PIPELINE_ADOPT_EXISTING_IAM_POLICIES): the policies are adopted with the groups they are attached to: set adoptExisting.iamGroups too',
+    );
+  });
+
   it('reads usage-pipeline.config.json from the working directory, merging objects key by key', () => {
     const cwd = dirWith({ bucketName: 'my-bucket', github: { branch: 'pages' }, functions: { finalize: { memoryMb: 3008 } } });
     const { config, file } = loadConfig({ env: {}, cwd });

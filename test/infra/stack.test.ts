@@ -28,7 +28,7 @@ import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine/index
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy/index.js';
-import { RETAINED_TYPES, retainedAddresses } from '../../infra/destroy.js';
+import { adoptedAddresses, RETAINED_TYPES, retainedAddresses } from '../../infra/destroy.js';
 import { FUNCTION_SPECS } from '../../infra/functions.js';
 import { PIPELINE_STEPS, STATE_OF_STEP } from '../../workflows/pipeline.js';
 import {
@@ -82,11 +82,16 @@ describe('provider and Terraform settings', () => {
 describe('IAM groups and the GitHub Actions user', () => {
   const bucketArn = () => ref('aws_s3_bucket', only(plain.tf, 'aws_s3_bucket')[0], 'arn');
   const queueArn = () => ref('aws_sqs_queue', resourcesOf(plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events')![0], 'arn');
-  const groupPolicy = (tf: Synthesized['tf'], name: string) => parsePolicy(resourcesOf(tf, 'aws_iam_group_policy').find(([, p]) => p.name === name)![1].policy);
+  const managedPolicy = (tf: Synthesized['tf'], name: string) => resourcesOf(tf, 'aws_iam_policy').find(([, p]) => p.name === name)!;
+  const groupPolicy = (tf: Synthesized['tf'], name: string) => parsePolicy(managedPolicy(tf, name)[1].policy);
+  const groupNamed = (tf: Synthesized['tf'], name: string) => resourcesOf(tf, 'aws_iam_group').find(([, g]) => g.name === name)![0];
 
   it('has s3-writers with s3-get-put-delete: object actions on the bucket\'s objects only', () => {
     expect(plain.json).toHaveResourceWithProperties(IamGroup, { name: 's3-writers' });
     const policy = groupPolicy(plain.tf, 's3-get-put-delete');
+    // A managed policy at /, as the old setup guide made it, and no description (IAM cannot change one).
+    expect(managedPolicy(plain.tf, 's3-get-put-delete')[1]).toMatchObject({ path: '/' });
+    expect(managedPolicy(plain.tf, 's3-get-put-delete')[1].description).toBeUndefined();
     expect(grants(policy.Statement)).toEqual([{ Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: [`${bucketArn()}/*`] }]);
   });
 
@@ -96,6 +101,17 @@ describe('IAM groups and the GitHub Actions user', () => {
     expect(grants(policy.Statement)).toEqual([
       { Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], Resource: [queueArn()] },
     ]);
+  });
+
+  it('attaches each managed policy to its group, and nothing else to any group', () => {
+    const attachments = resourcesOf(plain.tf, 'aws_iam_group_policy_attachment').map(([, a]) => [referencedName(a.group), referencedName(a.policy_arn)]);
+    expect(attachments.sort()).toEqual(
+      [
+        [groupNamed(plain.tf, 's3-writers'), managedPolicy(plain.tf, 's3-get-put-delete')[0]],
+        [groupNamed(plain.tf, 'sqs-queue-consumer'), managedPolicy(plain.tf, 'queue-message-delete')[0]],
+      ].sort(),
+    );
+    for (const tf of [plain.tf, full.tf]) expect(resourcesOf(tf, 'aws_iam_group_policy')).toEqual([]);
   });
 
   it('puts the GitHub Actions user in both groups, and makes no access key', () => {
@@ -110,18 +126,30 @@ describe('IAM groups and the GitHub Actions user', () => {
     }
   });
 
-  it('lets the groups use the configured KMS key, and adopts existing groups when asked', () => {
+  it('lets the groups use the configured KMS key', () => {
     for (const name of ['s3-get-put-delete', 'queue-message-delete']) {
       expect(grants(groupPolicy(full.tf, name).Statement)).toContainEqual({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [EVERY_OPTION.kmsKeyArn] });
     }
-    expect(full.tf.import).toEqual(
-      expect.arrayContaining([
-        { id: 's3-writers', to: `aws_iam_group.${resourcesOf(full.tf, 'aws_iam_group').find(([, g]) => g.name === 's3-writers')![0]}` },
-        { id: 'sqs-queue-consumer:queue-message-delete', to: expect.stringMatching(/^aws_iam_group_policy\./) },
+  });
+
+  it('adopts the bucket, the groups, and the managed policies by ARN with their attachments, each only when asked', async () => {
+    const account = '${data.aws_caller_identity.account.account_id}';
+    const arn = (name: string) => `arn:\${data.aws_partition.partition.partition}:iam::${account}:policy/${name}`;
+    const attachment = (tf: Synthesized['tf'], policy: string) => resourcesOf(tf, 'aws_iam_group_policy_attachment').find(([, a]) => referencedName(a.policy_arn) === managedPolicy(tf, policy)[0])![0];
+    expect([...full.tf.import!].sort((a, b) => a.to.localeCompare(b.to))).toEqual(
+      [
         { id: 'logpublish', to: `aws_s3_bucket.${only(full.tf, 'aws_s3_bucket')[0]}` },
-      ]),
+        { id: 's3-writers', to: `aws_iam_group.${groupNamed(full.tf, 's3-writers')}` },
+        { id: 'sqs-queue-consumer', to: `aws_iam_group.${groupNamed(full.tf, 'sqs-queue-consumer')}` },
+        { id: arn('s3-get-put-delete'), to: `aws_iam_policy.${managedPolicy(full.tf, 's3-get-put-delete')[0]}` },
+        { id: arn('queue-message-delete'), to: `aws_iam_policy.${managedPolicy(full.tf, 'queue-message-delete')[0]}` },
+        { id: `s3-writers/${arn('s3-get-put-delete')}`, to: `aws_iam_group_policy_attachment.${attachment(full.tf, 's3-get-put-delete')}` },
+        { id: `sqs-queue-consumer/${arn('queue-message-delete')}`, to: `aws_iam_group_policy_attachment.${attachment(full.tf, 'queue-message-delete')}` },
+      ].sort((a, b) => a.to.localeCompare(b.to)),
     );
     expect(plain.tf.import).toBeUndefined();
+    const groupsOnly = await synthesize({ adoptExisting: { iamGroups: true } });
+    expect(groupsOnly.tf.import!.map((block) => block.to.split('.')[0])).toEqual(['aws_iam_group', 'aws_iam_group']);
   });
 });
 
@@ -480,7 +508,8 @@ describe('schedules', () => {
 
 describe('GitHub token secret', () => {
   it('is a secret without a value: no version resource, nothing in state', () => {
-    expect(plain.json).toHaveResourceWithProperties(SecretsmanagerSecret, { name: 'usage-pipeline/github-token', recovery_window_in_days: 30 });
+    // Deleted at once by `npm run destroy`: no live credential left behind, and the name is free for a re-deploy.
+    expect(plain.json).toHaveResourceWithProperties(SecretsmanagerSecret, { name: 'usage-pipeline/github-token', recovery_window_in_days: 0 });
     expect(full.json).toHaveResourceWithProperties(SecretsmanagerSecret, { kms_key_id: EVERY_OPTION.kmsKeyArn });
     for (const s of [plain, full]) expect(resourcesOf(s.tf, 'aws_secretsmanager_secret_version')).toEqual([]);
   });
@@ -554,10 +583,19 @@ describe('outputs', () => {
 });
 
 describe('tear-down', () => {
+  const stateOf = (tf: Synthesized['tf']) => ['data.aws_caller_identity.account', ...Object.entries(tf.resource).flatMap(([type, all]) => Object.keys(all).map((name) => `${type}.${name}`))].join('\n');
+
   it('keeps the bucket and every resource that configures it, and nothing else', () => {
     const bucketTypes = Object.keys(full.tf.resource).filter((type) => type.startsWith('aws_s3_bucket')).sort();
     expect([...RETAINED_TYPES].sort()).toEqual(bucketTypes);
-    const state = ['data.aws_caller_identity.account', ...Object.entries(plain.tf.resource).flatMap(([type, all]) => Object.keys(all).map((name) => `${type}.${name}`))].join('\n');
-    expect(retainedAddresses(state).map((address) => address.split('.')[0]).sort()).toEqual(bucketTypes);
+    expect(adoptedAddresses(plain.tf)).toEqual([]);
+    expect(retainedAddresses(stateOf(plain.tf), adoptedAddresses(plain.tf)).map((address) => address.split('.')[0]).sort()).toEqual(bucketTypes);
+  });
+
+  it('also keeps what the configuration adopted: the groups, their managed policies and attachments', () => {
+    const kept = retainedAddresses(stateOf(full.tf), adoptedAddresses(full.tf));
+    const types = kept.map((address) => address.split('.')[0]!).filter((type) => !(RETAINED_TYPES as readonly string[]).includes(type));
+    expect(types.sort()).toEqual(['aws_iam_group', 'aws_iam_group', 'aws_iam_group_policy_attachment', 'aws_iam_group_policy_attachment', 'aws_iam_policy', 'aws_iam_policy']);
+    expect(kept).not.toContain(`aws_iam_user.${only(full.tf, 'aws_iam_user')[0]}`);
   });
 });

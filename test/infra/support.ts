@@ -34,7 +34,7 @@ export const EVERY_OPTION = {
   kmsKeyArn: 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:asterisk-events',
   alarmEmail: 'ops@example.org',
-  adoptExisting: { bucket: true, iamGroups: true },
+  adoptExisting: { bucket: true, iamGroups: true, iamPolicies: true },
   stateBackend: { bucket: 'usage-pipeline-terraform-state', key: 'usage-pipeline/terraform.tfstate' },
   functions: { drain: { timeoutSeconds: 600 }, publish: { reservedConcurrency: null } },
 } as const;
