@@ -11,6 +11,8 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   setupFiles: ['<rootDir>/test/support/setup-env.cjs'],
+  // Suites skipped for a missing tool (Chromium, Terraform, moto, fixtures) are listed at the end.
+  reporters: ['default', '<rootDir>/test/support/skip-notice-reporter.mjs'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120000,
 };
