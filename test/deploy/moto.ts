@@ -31,7 +31,7 @@ export interface Moto {
   readonly caBundle: string;
   /** Every error answer so far, oldest first. */
   readonly answers: readonly MotoAnswer[];
-  /** The distinct error answers since `answers.length` was `since`, one line each (most frequent first). */
+  /** The distinct error answers since `answers.length` was `since`, one line each (most frequent first), reads answered 404 left out. */
   describeAnswers(since: number): string;
   stop(): Promise<void>;
 }
@@ -74,7 +74,8 @@ export async function startMoto(env: NodeJS.ProcessEnv = process.env, startTimeo
     answers,
     describeAnswers(since: number): string {
       const counts = new Map<string, number>();
-      for (const answer of answers.slice(since)) {
+      // A 404 to a read is how the provider finds a setting absent (a bucket's CORS, its website…): not news.
+      for (const answer of answers.slice(since).filter((a) => !(a.status === 404 && /^(GET|HEAD) /.test(a.action)))) {
         const line = `${answer.service ?? '?'} ${answer.action} → ${answer.status} ${answer.code ?? ''}: ${answer.message}`.slice(0, 300);
         counts.set(line, (counts.get(line) ?? 0) + 1);
       }

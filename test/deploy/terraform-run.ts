@@ -74,7 +74,7 @@ export function errorDiagnostics(messages: readonly TerraformMessage[]): string[
     if (message.type !== 'diagnostic' || !d || d.severity !== 'error') return [];
     // Terraform names the resource in `address`, or only inside the detail ("… to \"aws_x.y\" …").
     const where = d.address ?? /"((?:data\.)?aws_[a-z0-9_]+\.[^"\s]+)"/.exec(d.detail ?? '')?.[1] ?? d.snippet?.context ?? 'configuration';
-    return [`${where}: ${oneLine(d.summary, 200)}${d.detail ? `: ${oneLine(d.detail)}` : ''}`];
+    return [`${where}: ${oneLine(d.summary)}${d.detail ? `: ${oneLine(d.detail)}` : ''}`];
   });
 }
 

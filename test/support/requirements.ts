@@ -122,7 +122,8 @@ export function describeWith(tools: readonly Tool[], name: string, body: () => v
     return;
   }
   if (decision.fail) {
-    throw new Error(`"${name}" cannot run here and ${REQUIRE_ALL_VARIABLE}=1 (or USAGE_REQUIRE_FIXTURES=1) forbids skipping it:\n${formatMissing(decision.missing)}`);
+    const variable = process.env[REQUIRE_ALL_VARIABLE] === '1' ? `${REQUIRE_ALL_VARIABLE}=1` : 'USAGE_REQUIRE_FIXTURES=1';
+    throw new Error(`"${name}" cannot run on this machine, and ${variable} forbids skipping it:\n${formatMissing(decision.missing)}`);
   }
   const testPath = path.relative(PROJECT_ROOT, expect.getState().testPath ?? '') || '(unknown file)';
   const notice: SkipNotice = { suite: name, testPath, missing: decision.missing };
