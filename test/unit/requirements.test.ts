@@ -44,7 +44,7 @@ describe('tool requirements', () => {
   });
 
   it('run moto with MOTO_PYTHON, else the Python moto_server was installed for, else python3', () => {
-    expect(motoPython({ MOTO_PYTHON: '/opt/venv/bin/python', PATH: pathWith() })).toBe('/opt/venv/bin/python');
+    expect(motoPython({ MOTO_PYTHON: 'venv/bin/python', PATH: pathWith() })).toBe('venv/bin/python');
     const bin = pathWith('python3.11');
     writeFileSync(path.join(bin, 'moto_server'), `#!${path.join(bin, 'python3.11')}\nimport moto.server\n`, { mode: 0o755 });
     expect(motoPython({ PATH: bin })).toBe(path.join(bin, 'python3.11'));
