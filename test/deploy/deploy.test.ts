@@ -44,11 +44,23 @@ const bucketAddresses = (kept: readonly string[]) => kept.filter((address) => (R
 
 describeWith(['moto', 'terraform', 'fixtures'], 'deploying the stack into moto', () => {
   let work: string;
+  let failed = false;
   const servers: Moto[] = [];
   const started = performance.now();
 
+  /** Runs one account's story; a failure keeps the work directory (state, moto's request trace) for a post-mortem. */
+  const story = (body: () => Promise<void>) => async () => {
+    try {
+      await body();
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  };
+
   async function account(label: string): Promise<{ moto: Moto; deployment: MotoDeployment; clients: Clients }> {
-    const moto = await startMoto();
+    // Every request moto answers, kept next to the deployment (and gone with it) for a failure's post-mortem.
+    const moto = await startMoto({ trace: path.join(work, `${label}-moto-requests.ndjson`) });
     servers.push(moto);
     progress(label, `moto at ${moto.endpoint}`);
     return { moto, deployment: new MotoDeployment(label, moto, path.join(work, label)), clients: clientsFor(moto.endpoint, moto.caBundle) };
@@ -60,13 +72,13 @@ describeWith(['moto', 'terraform', 'fixtures'], 'deploying the stack into moto',
 
   afterAll(async () => {
     await Promise.all(servers.map((moto) => moto.stop()));
-    if (work) await rm(work, { recursive: true, force: true });
-    progress('all', `finished in ${Math.round((performance.now() - started) / 1000)} s`);
+    if (work && !failed) await rm(work, { recursive: true, force: true });
+    progress('all', `finished in ${Math.round((performance.now() - started) / 1000)} s${failed ? `; kept ${work} (state, synthesized stacks, moto's request traces)` : ''}`);
   });
 
   it.concurrent(
     'a new account: deploy, no changes on a second plan, drain and merge through the deployed queue and bucket, destroy keeps the bucket, re-deploy',
-    async () => {
+    story(async () => {
       const { moto, deployment, clients } = await account('new-account');
 
       const treeBefore = workTreeStatus();
@@ -141,13 +153,13 @@ describeWith(['moto', 'terraform', 'fixtures'], 'deploying the stack into moto',
       expect(await deployment.apply()).toEqual({ add: resourceCount(deployment.stackDir) - 1, change: 0, import: 1, remove: 0 });
       await deployment.expectEmptyPlan();
       expect(Buffer.from((await deps.bucket.get(key))!.body).toString('utf8')).toBe(after);
-    },
+    }),
     1_500_000,
   );
 
   it.concurrent(
     "the old system's account: adopts the bucket, the groups and their managed policies, keeps them on destroy; then groups with none",
-    async () => {
+    story(async () => {
       const { deployment, clients } = await account('old-account');
 
       // Adopting what is not there fails at plan time, naming each resource.
@@ -209,7 +221,7 @@ describeWith(['moto', 'terraform', 'fixtures'], 'deploying the stack into moto',
         'sqs-queue-consumer': { attached: [], inline: [OLD_SYSTEM.inlinePolicy], members: [OLD_SYSTEM.user] },
       });
       expect(Object.keys(last.policies)).toEqual([OLD_SYSTEM.extraPolicy]);
-    },
+    }),
     1_500_000,
   );
 });

@@ -28,15 +28,18 @@ export interface ChangeSummary {
 }
 
 /** The environment of every command: moto's endpoint and dummy keys, nothing of the caller's AWS or usage-pipeline settings. */
-export function motoEnvironment(moto: Pick<Moto, 'endpoint' | 'caBundle'>, work: string, configFile: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function motoEnvironment(moto: Pick<Moto, 'httpEndpoint'>, work: string, configFile: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(Object.entries(base).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('USAGE_PIPELINE_')));
   const empty = path.join(work, 'empty-aws-config');
   writeFileSync(empty, '');
   return terraformEnvironment(work, {
     ...clean,
-    // Every AWS service the provider and the SDK call, at moto; keys that exist nowhere else.
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_CA_BUNDLE: moto.caBundle,
+    // Every AWS service the provider calls, at moto; keys that exist nowhere else. Plain HTTP:
+    // over TLS, moto's development server (werkzeug) now and then loses a response when the
+    // machine is busy, and the provider's SDK then retries a create that had succeeded (measured:
+    // 3 retries in a run over HTTPS, none over HTTP; twice a failed apply, "EntityAlreadyExists").
+    // The provider makes control-plane calls only; the adapters' object calls go over HTTPS.
+    AWS_ENDPOINT_URL: moto.httpEndpoint,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_REGION: REGION,

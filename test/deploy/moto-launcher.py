@@ -5,11 +5,12 @@ Terraform's AWS provider (hashicorp/aws 5.100.0) retries until it times out, or 
 on every run, where moto 5.2.1 leaves out what AWS answers. Each patch below fills one such gap
 and nothing else; the project's code and the stack are never adapted to moto.
 
-Usage: python3 moto-launcher.py [--port PORT] [--http-port PORT]
+Usage: python3 moto-launcher.py [--port PORT] [--http-port PORT] [--trace FILE]
 
 Serves HTTPS on 127.0.0.1 only, with a certificate made at start for 127.0.0.1 (AWS speaks
-nothing else, and the stack's bucket policy refuses requests without TLS), and plain HTTP on a
-second port (to check that refusal). Port 0, the default, picks a free one. Once both accept
+nothing else, and the stack's bucket policy refuses object requests without TLS), and plain HTTP
+on a second port (for Terraform: over TLS this development server now and then loses a response
+on a busy machine, and the AWS SDK then retries a create that had succeeded). Port 0, the default, picks a free one. Once both accept
 connections it prints one JSON line: {"endpoint": "https://127.0.0.1:P", "http_endpoint":
 "http://127.0.0.1:Q", "ca_bundle": "/tmp/.../moto.pem"} (give clients the certificate:
 AWS_CA_BUNDLE, or an HTTPS agent's `ca`). It stops by itself when its standard input closes
@@ -30,6 +31,7 @@ import ssl
 import sys
 import tempfile
 import threading
+import time
 
 import moto
 
@@ -228,11 +230,13 @@ def patch_s3_bucket_policy():
 
 
 class ErrorReporter:
-    """WSGI middleware: one JSON line on stderr for every answer with status >= 400."""
+    """WSGI middleware: one JSON line on stderr for every answer with status >= 400 (and, with
+    --trace FILE, one line in FILE for every request)."""
 
-    def __init__(self, app):
+    def __init__(self, app, trace=None):
         self.app = app
         self.lock = threading.Lock()
+        self.trace = trace
 
     def __call__(self, environ, start_response):
         connection = environ.get("werkzeug.socket")
@@ -248,9 +252,16 @@ class ErrorReporter:
             captured["status"] = int(status.split(" ", 1)[0])
             return start_response(status, headers, exc_info)
 
+        started = time.monotonic()
         chunks = list(self.app(environ, capture))
         if captured.get("status", 200) >= 400:
             self.report(environ, action, captured["status"], b"".join(chunks)[:4000])
+        if self.trace:
+            line = {"at": round(time.time(), 3), "peer": environ.get("REMOTE_PORT"), "action": action, "status": captured.get("status"),
+                    "ms": round((time.monotonic() - started) * 1000), "sdk": environ.get("HTTP_AMZ_SDK_REQUEST")}
+            with self.lock:
+                self.trace.write(json.dumps(line) + "\n")
+                self.trace.flush()
         return chunks
 
     @staticmethod
@@ -282,6 +293,8 @@ class ErrorReporter:
             "status": status,
             "code": code.group(1) if code else None,
             "message": message.group(1) if message else text[:300],
+            # The SDK's "attempt=N; max=M": a retried create answered "already exists" is the client's retry.
+            "attempt": environ.get("HTTP_AMZ_SDK_REQUEST"),
         }
         with self.lock:
             sys.stderr.write(json.dumps(line) + "\n")
@@ -324,12 +337,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0, help="HTTPS port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--http-port", type=int, default=0, help="plain HTTP port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--trace", metavar="FILE", help="append every request to FILE, one JSON line each")
     args = parser.parse_args()
 
     if moto.__version__ != MOTO_VERSION:
         sys.exit(f"moto {MOTO_VERSION} is required (these patches are for it), found {moto.__version__}: pip install 'moto[server]=={MOTO_VERSION}'")
 
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class RequestHandler(WSGIRequestHandler):
+        """Says when a connection breaks while a request is answered (werkzeug ignores it silently)."""
+
+        def connection_dropped(self, error, environ=None):
+            where = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}" if environ else "before the request was read"
+            sys.stderr.write(f"connection dropped ({where}): {error!r}\n")
+            sys.stderr.flush()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     patch_sqs()
@@ -340,16 +362,17 @@ def main():
     patch_lambda()
     patch_s3_bucket_policy()
 
+    # Errors only (TLS failures, tracebacks), as plain lines on stderr; requests are traced above.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app = ErrorReporter(DomainDispatcherApplication(create_backend_app))
+    app = ErrorReporter(DomainDispatcherApplication(create_backend_app), open(args.trace, "a") if args.trace else None)
     certificates = tempfile.TemporaryDirectory(prefix="moto-launcher-")
     cert_file, key_file = certificate(certificates.name)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert_file, key_file)
     servers = [
-        make_server("127.0.0.1", args.port, app, threaded=True, ssl_context=context),
-        make_server("127.0.0.1", args.http_port, app, threaded=True),
+        make_server("127.0.0.1", args.port, app, threaded=True, ssl_context=context, request_handler=RequestHandler),
+        make_server("127.0.0.1", args.http_port, app, threaded=True, request_handler=RequestHandler),
     ]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -20,6 +20,8 @@ export interface MotoAnswer {
   readonly status: number;
   readonly code: string | null;
   readonly message: string;
+  /** The SDK's `amz-sdk-request` header (`attempt=2; max=25`): a retry, if the attempt is over 1. */
+  readonly attempt?: string | null;
 }
 
 export interface Moto {
@@ -36,22 +38,24 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-export async function startMoto(env: NodeJS.ProcessEnv = process.env, startTimeoutMs = 60_000): Promise<Moto> {
-  const child: ChildProcessWithoutNullStreams = spawn(motoPython(env), [MOTO_LAUNCHER], { env, stdio: 'pipe' });
+/** `trace`: a file that gets every request moto answers (see the launcher's --trace). */
+export async function startMoto(options: { env?: NodeJS.ProcessEnv; trace?: string; startTimeoutMs?: number } = {}): Promise<Moto> {
+  const { env = process.env, trace, startTimeoutMs = 60_000 } = options;
+  const child: ChildProcessWithoutNullStreams = spawn(motoPython(env), [MOTO_LAUNCHER, ...(trace ? ['--trace', trace] : [])], { env, stdio: 'pipe' });
   const answers: MotoAnswer[] = [];
-  const stderr: string[] = [];
+  const serverLog: string[] = [];
   createInterface({ input: child.stderr }).on('line', (line) => {
     try {
       answers.push(JSON.parse(line) as MotoAnswer);
     } catch {
-      stderr.push(line);
-      if (stderr.length > 50) stderr.shift();
+      serverLog.push(line);
+      if (serverLog.length > 200) serverLog.shift();
     }
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const listening = await new Promise<{ endpoint: string; http_endpoint: string; ca_bundle: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`moto did not start within ${startTimeoutMs / 1000} s: ${stderr.join(' | ')}`)), startTimeoutMs);
+    const timer = setTimeout(() => reject(new Error(`moto did not start within ${startTimeoutMs / 1000} s: ${serverLog.join(' | ')}`)), startTimeoutMs);
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (!line.startsWith('{"endpoint"')) return;
       clearTimeout(timer);
@@ -63,7 +67,7 @@ export async function startMoto(env: NodeJS.ProcessEnv = process.env, startTimeo
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`moto launcher exited (status ${code}) before listening: ${stderr.join(' | ')}`));
+      reject(new Error(`moto launcher exited (status ${code}) before listening: ${serverLog.join(' | ')}`));
     });
   });
 
@@ -76,12 +80,14 @@ export async function startMoto(env: NodeJS.ProcessEnv = process.env, startTimeo
       const counts = new Map<string, number>();
       // A 404 to a read is how the provider finds a setting absent (a bucket's CORS, its website…): not news.
       for (const answer of answers.slice(since).filter((a) => !(a.status === 404 && /^(GET|HEAD) /.test(a.action)))) {
-        const line = `${answer.service ?? '?'} ${answer.action} → ${answer.status} ${answer.code ?? ''}: ${answer.message}`.slice(0, 300);
+        const retry = /attempt=(\d+)/.exec(answer.attempt ?? '')?.[1];
+        const line = `${answer.service ?? '?'} ${answer.action} → ${answer.status} ${answer.code ?? ''}: ${answer.message}`.slice(0, 300) + (retry && retry !== '1' ? ` (the client's attempt ${retry})` : '');
         counts.set(line, (counts.get(line) ?? 0) + 1);
       }
-      if (counts.size === 0) return 'moto answered no request with an error';
       const lines = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([line, count]) => `  ${line}${count > 1 ? ` (×${count})` : ''}`);
-      return `moto's error answers (${counts.size} distinct):\n${lines.join('\n')}`;
+      const answered = counts.size === 0 ? 'moto answered no request with an error' : `moto's error answers (${counts.size} distinct):\n${lines.join('\n')}`;
+      // What its HTTP server logged (dropped connections, TLS errors), if anything.
+      return serverLog.length === 0 ? answered : `${answered}\nmoto's server logged:\n${serverLog.slice(-8).map((line) => `  ${line.slice(0, 300)}`).join('\n')}`;
     },
     async stop(): Promise<void> {
       if (child.exitCode !== null || child.signalCode !== null) return;
