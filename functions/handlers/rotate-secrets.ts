@@ -19,7 +19,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { tokenFromSecretsManager, type TokenProvider } from '../adapters/github-token.js';
 import type { RotationOutcome, RotationReport } from '../rotation/rotate.js';
-import { checkRotationConfig, rotateWithConfig, type RotationConfig } from '../rotation/setup.js';
+import { checkRotationConfig, rotateWithConfig, type RotationConfig } from './rotation-setup.js';
 
 export interface RotateSecretsResult {
   outcome: RotationOutcome;

@@ -8,7 +8,8 @@ import { detectChanges } from '../pipeline/plan.js';
 import { publish } from '../pipeline/publish.js';
 import { finishRun, recordFailure } from '../pipeline/report.js';
 import { acquireLock } from '../pipeline/lock.js';
-import { parseExecutionInput, sanitiseRunId } from '../pipeline/run.js';
+import { parseExecutionInput } from '../pipeline/run.js';
+import { sanitiseRunId } from '../pipeline/run-records.js';
 import { DayKey, defineStep, MonthKey, RunId } from './step.js';
 
 const Count = z.number().int().min(0);

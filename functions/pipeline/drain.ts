@@ -14,7 +14,7 @@ import type { ObjectStore } from '../core/object-store.js';
 import type { QueueMessage } from '../core/queue.js';
 import { rejectedKey, stagingKey } from './bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
-import { readRunRecord, writeRunRecord } from './run.js';
+import { readRunRecord, writeRunRecord } from './run-records.js';
 
 export interface DrainTotals {
   received: number;

@@ -16,7 +16,8 @@ import { dayShardPath, EVENT_LIST_FILE, LAST_UPDATED_FILE, monthRollupPath, STAT
 import { monthSummaryPath, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/summary.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
 import { addPending } from './pending.js';
-import { readRunRecord, writeRunRecord, type RunMode } from './run.js';
+import { type RunMode } from './run.js';
+import { readRunRecord, writeRunRecord } from './run-records.js';
 import { branchDataPath, siteData } from './site-mirror.js';
 
 export interface PlanRecord {

@@ -4,7 +4,8 @@ import { drainedTotals, type DrainTotals } from './drain.js';
 import type { PipelineDeps } from './deps.js';
 import { runMetrics } from './metrics.js';
 import { releaseLock } from './lock.js';
-import { writeRunRecord, type RunMode } from './run.js';
+import { type RunMode } from './run.js';
+import { writeRunRecord } from './run-records.js';
 
 export interface RunReport {
   readonly runId: string;

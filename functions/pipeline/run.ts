@@ -1,11 +1,10 @@
 /**
- * The beginning and end of a run: validating what started it and the records a run leaves
- * behind (the lock that lets only one execution work at a time is in lock.ts).
+ * How a run begins: what started it, validated (the lock that lets only one execution work
+ * at a time is in lock.ts, the records a run leaves in run-records.ts).
  */
 import { z } from 'zod';
 import { dayFromDate, isoDay, parseIsoDay, type Day } from '../core/days.js';
-import { runKey } from './bucket-layout.js';
-import { InvalidInputError, type PipelineDeps } from './deps.js';
+import { InvalidInputError } from './deps.js';
 
 /** How the execution was started: by the schedule, or to re-run days without the queue. */
 export type RunMode = { mode: 'scheduled' } | { mode: 'rerun'; days: Day[] } | { mode: 'rebuild-all' };
@@ -48,20 +47,4 @@ function describeInputError(input: unknown, error: z.ZodError): string {
     .find((issue) => issue.path[0] === key);
   const where = branchIssue ? branchIssue.path.join('.') : key;
   return `execution input: ${where}: ${branchIssue?.message ?? 'invalid value'}; ${allowed}`;
-}
-
-export async function writeRunRecord(deps: PipelineDeps, runId: string, name: string, value: unknown): Promise<void> {
-  await deps.bucket.put(runKey(runId, name), `${JSON.stringify(value, null, 2)}\n`);
-}
-
-export async function readRunRecord<T>(deps: PipelineDeps, runId: string, name: string): Promise<T | null> {
-  const object = await deps.bucket.get(runKey(runId, name));
-  return object ? (JSON.parse(Buffer.from(object.body).toString('utf8')) as T) : null;
-}
-
-/** Run ids become key segments: keep them to safe characters. */
-export function sanitiseRunId(text: string): string {
-  const safe = text.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 80);
-  if (safe === '' || /^\.+$/.test(safe)) throw new InvalidInputError(`run id ${JSON.stringify(text)} is not usable`);
-  return safe;
 }

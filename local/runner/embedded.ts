@@ -17,7 +17,7 @@ import { noCheckpoints, type CheckpointName, type PipelineDeps } from '../../fun
 import { silentLog, type Log } from '../../functions/core/log.js';
 import type { RunReport } from '../../functions/pipeline/report.js';
 import { releaseLock } from '../../functions/pipeline/lock.js';
-import { readRunRecord, sanitiseRunId } from '../../functions/pipeline/run.js';
+import { readRunRecord, sanitiseRunId } from '../../functions/pipeline/run-records.js';
 import { drainedTotals } from '../../functions/pipeline/drain.js';
 import type { ObjectStore } from '../../functions/core/object-store.js';
 import type { MessageQueue } from '../../functions/core/queue.js';

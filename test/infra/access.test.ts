@@ -15,7 +15,7 @@ import type { MessageQueue, QueueMessage } from '../../functions/core/queue.js';
 import { STEPS } from '../../functions/handlers/steps.js';
 import type { StepHandler } from '../../functions/handlers/step.js';
 import { generateMessages } from '../../local/generate.js';
-import { awsStatusSources } from '../../functions/monitor/sources.js';
+import { awsStatusSources } from '../../functions/adapters/aws-status-sources.js';
 import { checkStatus } from '../../functions/monitor/status.js';
 import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';

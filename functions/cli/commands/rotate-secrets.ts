@@ -1,7 +1,7 @@
 /** `usage-pipeline rotate-secrets`: a new IAM access key into the repository's Actions secrets, the old one retired. */
 import { Command, Option } from 'commander';
 import type { RotationReport, RotationStep } from '../../rotation/rotate.js';
-import { RotationConfigError, rotateWithConfig, checkRotationConfig } from '../../rotation/setup.js';
+import { RotationConfigError, rotateWithConfig, checkRotationConfig } from '../../handlers/rotation-setup.js';
 import { UserFacingError } from '../errors.js';
 
 /** Exit status when the rotation stopped part-way in a safe state that needs a person (both keys active, an old key left). */
