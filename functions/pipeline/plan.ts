@@ -12,13 +12,12 @@ import type { Month } from '../core/days.js';
 import { listAll, type ObjectStore } from '../core/object-store.js';
 import { groupByMonth, listSourceDays, planBuild, UnknownDayError, type RefusedDay, type SourceDay } from '../core/build-plan.js';
 import { readState } from '../core/site-finish.js';
-import { dayShardPath, EVENT_LIST_FILE, LAST_UPDATED_FILE, monthRollupPath, STATE_FILE } from '../core/site-paths.js';
-import { monthSummaryPath, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/summary.js';
+import { branchDataPath, dayShardPath, EVENT_LIST_FILE, LAST_UPDATED_FILE, monthRollupPath, monthSummaryPath, STATE_FILE, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/site-paths.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
 import { addPending } from './pending.js';
 import { type RunMode } from './run.js';
 import { readRunRecord, writeRunRecord } from './run-records.js';
-import { branchDataPath, siteData } from './site-mirror.js';
+import { siteData } from './site-mirror.js';
 
 export interface PlanRecord {
   readonly mode: RunMode['mode'];

@@ -16,8 +16,3 @@ export function siteData(deps: PipelineDeps): ObjectStore {
 export function siteRoot(deps: PipelineDeps): ObjectStore {
   return withPrefix(deps.bucket, SITE_PREFIX);
 }
-
-/** A path under `data/` as the branch names it. */
-export function branchDataPath(path: string): string {
-  return `data/${path}`;
-}
