@@ -5,7 +5,7 @@ import { FsObjectStore } from '../functions/adapters/fs-object-store.js';
 import { LocalGitPublisher } from '../functions/adapters/git-publisher.js';
 import { processLockHolders } from '../functions/adapters/lock-holders.js';
 import { branchDataPath, LAST_UPDATED_FILE } from '../functions/core/site-paths.js';
-import { lastRunInBucket, publishBacklogIn, text } from '../functions/monitor/bucket-facts.js';
+import { lastRunInBucket, publishBacklogIn, utf8OrNull } from '../functions/monitor/bucket-facts.js';
 import type { StatusSources } from '../functions/monitor/status.js';
 import { inspectLock } from '../functions/pipeline/lock.js';
 
@@ -15,7 +15,7 @@ export function localStatusSources(home: string): StatusSources {
     async lastUpdated() {
       const site = path.join(home, 'site');
       if (!(await fs.stat(site).then(() => true, () => false))) return null;
-      return text(await (await LocalGitPublisher.open(site)).readFile(branchDataPath(LAST_UPDATED_FILE)));
+      return utf8OrNull(await (await LocalGitPublisher.open(site)).readFile(branchDataPath(LAST_UPDATED_FILE)));
     },
     lastRun: () => lastRunInBucket(bucket),
     lock: (now) => inspectLock(bucket, processLockHolders, now),

@@ -136,7 +136,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
       'Scheduled?': {
         Type: 'Choice',
         Comment: 'Re-runs of days and full rebuilds never touch the queue.',
-        Choices: [{ Variable: '$.run.mode.mode', StringEquals: 'scheduled', Next: 'Drain' }],
+        Choices: [{ Variable: '$.run.mode.kind', StringEquals: 'scheduled', Next: 'Drain' }],
         Default: 'ListStagedDays',
       },
       Drain: task('drain', { ...runId, 'iteration.$': '$.drain.iteration', 'totals.$': '$.drain.totals' }, { ResultPath: '$.drain', Catch: onFailure, Next: 'MoreToDrain?' }),

@@ -5,7 +5,7 @@ import type { ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
 import { branchDataPath, LAST_UPDATED_FILE } from '../core/site-paths.js';
-import { lastRunInBucket, lastUpdatedInBucket, publishBacklogIn, text } from '../monitor/bucket-facts.js';
+import { lastRunInBucket, lastUpdatedInBucket, publishBacklogIn, utf8OrNull } from '../monitor/bucket-facts.js';
 import type { LastRun, StatusSources } from '../monitor/status.js';
 import { inspectLock } from '../pipeline/lock.js';
 import { executionLockHolders } from './lock-holders.js';
@@ -22,7 +22,7 @@ export interface AwsSourceOptions {
 export function awsStatusSources(options: AwsSourceOptions): StatusSources {
   return {
     async lastUpdated() {
-      if (options.publisher) return text(await options.publisher.readFile(branchDataPath(LAST_UPDATED_FILE)));
+      if (options.publisher) return utf8OrNull(await options.publisher.readFile(branchDataPath(LAST_UPDATED_FILE)));
       return lastUpdatedInBucket(options.bucket);
     },
     ...(options.queue ? { queueDepth: () => (options.queue as MessageQueue).depth() } : {}),

@@ -96,7 +96,7 @@ export function createRotateSecretsHandler(deps: RotateSecretsHandlerDeps = {}) 
       ...deps.overrides,
       onStep: (step) => logger.info(`rotation step ${step.step}: ${step.status}`, { ...step }),
     });
-    const result = facts(report);
+    const result = resultOf(report);
     if (!report.ok) {
       logger.error('rotation did not complete', { ...result, error: report.error, warnings: report.warnings });
       throw new RotationFailedError(`rotation ${report.outcome}: ${report.error ?? 'see the logs'}`, result);
@@ -142,7 +142,7 @@ function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
   return config;
 }
 
-function facts(report: RotationReport): RotateSecretsResult {
+function resultOf(report: RotationReport): RotateSecretsResult {
   return {
     outcome: report.outcome,
     user: report.user,

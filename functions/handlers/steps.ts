@@ -22,9 +22,9 @@ const Totals = z.object({
   deleteFailures: Count,
 });
 const Mode = z.union([
-  z.object({ mode: z.literal('scheduled') }),
-  z.object({ mode: z.literal('rerun'), days: z.array(DayKey).min(1) }),
-  z.object({ mode: z.literal('rebuild-all') }),
+  z.object({ kind: z.literal('scheduled') }),
+  z.object({ kind: z.literal('rerun'), days: z.array(DayKey).min(1) }),
+  z.object({ kind: z.literal('rebuild-all') }),
 ]);
 
 const BeginRunInput = z.object({ input: z.unknown(), executionName: z.string().min(1), executionArn: z.string().min(1).optional() });

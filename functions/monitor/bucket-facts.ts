@@ -6,13 +6,14 @@ import { readPending } from '../pipeline/pending.js';
 import { readRunRecord, RunRecordError } from '../pipeline/run-records.js';
 import type { LastRun } from './status.js';
 
-export function text(bytes: Uint8Array | null | undefined): string | null {
+/** The bytes as UTF-8 text, or null for no object. */
+export function utf8OrNull(bytes: Uint8Array | null | undefined): string | null {
   return bytes ? Buffer.from(bytes).toString('utf8') : null;
 }
 
 /** `data/last_updated.txt` as the bucket's copy of the site has it. */
 export async function lastUpdatedInBucket(bucket: ObjectStore): Promise<string | null> {
-  return text((await bucket.get(`${SITE_DATA_PREFIX}${LAST_UPDATED_FILE}`))?.body);
+  return utf8OrNull((await bucket.get(`${SITE_DATA_PREFIX}${LAST_UPDATED_FILE}`))?.body);
 }
 
 export async function publishBacklogIn(bucket: ObjectStore): Promise<number> {

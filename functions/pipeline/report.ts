@@ -9,7 +9,7 @@ import { writeRunRecord } from './run-records.js';
 
 export interface RunReport {
   readonly runId: string;
-  readonly mode: RunMode['mode'];
+  readonly mode: RunMode['kind'];
   readonly received: number;
   readonly kept: number;
   readonly dropped: Record<DropReason, number>;
@@ -48,7 +48,7 @@ export interface FinishInput {
 export async function finishRun(deps: PipelineDeps, input: FinishInput): Promise<RunReport> {
   const report: RunReport = {
     runId: input.runId,
-    mode: input.mode.mode,
+    mode: input.mode.kind,
     received: input.drain.received,
     kept: input.drain.kept,
     dropped: input.drain.dropped,

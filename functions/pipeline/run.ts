@@ -7,7 +7,7 @@ import { dayFromDate, isoDay, parseIsoDay, type Day } from '../core/days.js';
 import { InvalidInputError } from './deps.js';
 
 /** How the execution was started: by the schedule, or to re-run days without the queue. */
-export type RunMode = { mode: 'scheduled' } | { mode: 'rerun'; days: Day[] } | { mode: 'rebuild-all' };
+export type RunMode = { kind: 'scheduled' } | { kind: 'rerun'; days: Day[] } | { kind: 'rebuild-all' };
 
 const DayInput = z.string().refine((text) => parseIsoDay(text) !== null, { message: 'expected a real date as YYYY-MM-DD' });
 
@@ -23,14 +23,14 @@ export function parseExecutionInput(input: unknown, today: Date): RunMode {
   const parsed = ExecutionInput.safeParse(input ?? {});
   if (!parsed.success) throw new InvalidInputError(describeInputError(input, parsed.error));
   const value = parsed.data as { day?: string; days?: string[]; rebuild?: 'all' };
-  if (value.rebuild === 'all') return { mode: 'rebuild-all' };
+  if (value.rebuild === 'all') return { kind: 'rebuild-all' };
   const texts = value.day !== undefined ? [value.day] : value.days;
-  if (!texts) return { mode: 'scheduled' };
+  if (!texts) return { kind: 'scheduled' };
   const latest = dayFromDate(today);
   const days = [...new Set(texts.map((text) => parseIsoDay(text) as Day))].sort();
   const future = days.filter((day) => day > latest);
   if (future.length > 0) throw new InvalidInputError(`execution input: ${future.map(isoDay).join(', ')} is in the future`);
-  return { mode: 'rerun', days };
+  return { kind: 'rerun', days };
 }
 
 function describeInputError(input: unknown, error: z.ZodError): string {

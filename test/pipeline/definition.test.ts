@@ -56,7 +56,7 @@ describe('the state machine definition', () => {
       Choices: [{ And: [{ Variable: '$.drain.more', BooleanEquals: true }, { Variable: '$.drain.iteration', NumericLessThan: 7 }], Next: 'Drain' }],
       Default: 'ListStagedDays',
     });
-    expect(states['Scheduled?']).toMatchObject({ Choices: [{ Variable: '$.run.mode.mode', StringEquals: 'scheduled', Next: 'Drain' }], Default: 'ListStagedDays' });
+    expect(states['Scheduled?']).toMatchObject({ Choices: [{ Variable: '$.run.mode.kind', StringEquals: 'scheduled', Next: 'Drain' }], Default: 'ListStagedDays' });
     expect(states['LockAcquired?']).toMatchObject({ Choices: [{ Variable: '$.run.acquired', BooleanEquals: false, Next: 'AnotherRunInProgress' }] });
   });
 
