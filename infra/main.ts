@@ -6,7 +6,7 @@ import path from 'node:path';
 import { App } from 'cdktf';
 import { bundleFunctions, PROJECT_ROOT } from './bundle.js';
 import { InfraConfigError, loadConfig } from './config.js';
-import { FUNCTION_SPECS } from './functions.js';
+import { FUNCTION_SPECS } from '../functions/config/functions.js';
 import { STACK_NAME, UsagePipelineStack } from './stack.js';
 
 /** Bundles are staged here, then copied into the stack's assets by TerraformAsset. */

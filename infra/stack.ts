@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { PIPELINE_STEPS, type PipelineStep } from '../workflows/pipeline.js';
+import { FUNCTION_SPECS, type FunctionSpec, PIPELINE_STEPS, type PipelineStep } from '../functions/config/functions.js';
 import type { LambdaBundle } from './bundle.js';
 import type { InfraConfig } from './config.js';
 import { PipelineAlarms } from './constructs/alarms.js';
@@ -18,7 +18,6 @@ import { PipelineFunctions, type FunctionSizing } from './constructs/pipeline-fu
 import { PipelineQueue } from './constructs/queue.js';
 import { PipelineSchedules } from './constructs/schedules.js';
 import { PipelineStateMachine } from './constructs/state-machine.js';
-import { FUNCTION_SPECS, type FunctionSpec } from './functions.js';
 
 export const STACK_NAME = 'usage-pipeline';
 /** The prebuilt provider binding (@cdktf/provider-aws 20.1.0) is generated from this release. */

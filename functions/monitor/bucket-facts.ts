@@ -1,7 +1,7 @@
 /** What the bucket says about the pipeline: the last run, the publish backlog, the freshness file. */
 import { listAll, type ObjectStore } from '../core/object-store.js';
 import { LAST_UPDATED_FILE } from '../core/site-paths.js';
-import { RUNS_PREFIX, SITE_DATA_PREFIX } from '../pipeline/bucket-layout.js';
+import { RUNS_PREFIX, SITE_DATA_PREFIX } from '../core/bucket-layout.js';
 import { readPending } from '../pipeline/pending.js';
 import { readRunRecord, RunRecordError } from '../pipeline/run-records.js';
 import type { LastRun } from './status.js';

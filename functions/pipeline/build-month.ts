@@ -8,7 +8,7 @@ import { dayFilePaths, readDayShard } from '../core/day-files.js';
 import { buildMonth, buildMonthSummary, type MonthSummaryChange } from '../core/month-build.js';
 import { type SiteChanges } from '../core/site-writes.js';
 import { branchDataPath, dayShardPath } from '../core/site-paths.js';
-import { runKey } from './bucket-layout.js';
+import { runKey } from '../core/bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
 import { addPending } from './pending.js';
 import { readPlan, type PlanRecord } from './plan.js';

@@ -4,7 +4,7 @@
  * they are kept to safe characters.
  */
 import type { ObjectStore } from '../core/object-store.js';
-import { runKey } from './bucket-layout.js';
+import { runKey } from '../core/bucket-layout.js';
 import { InvalidInputError } from './deps.js';
 
 /** Letters, digits, `_`, `.` and `-`, at most 80 (Step Functions' limit on execution names). */

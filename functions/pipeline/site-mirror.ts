@@ -4,7 +4,7 @@
  */
 import type { ObjectStore } from '../core/object-store.js';
 import { withPrefix } from '../core/prefixed-store.js';
-import { SITE_DATA_PREFIX, SITE_PREFIX } from './bucket-layout.js';
+import { SITE_DATA_PREFIX, SITE_PREFIX } from '../core/bucket-layout.js';
 import type { PipelineDeps } from './deps.js';
 
 /** The published `data/` tree as last built. */

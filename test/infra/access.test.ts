@@ -20,11 +20,10 @@ import { checkStatus } from '../../functions/monitor/status.js';
 import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog } from '../../functions/core/log.js';
-import { FUNCTION_SPECS, type FunctionSpec } from '../../infra/functions.js';
+import { FUNCTION_SPECS, type FunctionSpec, PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 import { runPipelineLocally } from '../../local/runner/state-machine.js';
 import { InProcessStepExecutor } from '../../local/runner/in-process-executor.js';
 import { pipelineFunctionLimits } from '../../local/runner/function-limits.js';
-import { PIPELINE_STEPS, type PipelineStep } from '../../workflows/pipeline.js';
 import { tempDir } from '../support/temp.js';
 
 type Operation = 'read' | 'write' | 'delete' | 'list';

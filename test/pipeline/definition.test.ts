@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import aslValidator from 'asl-validator';
-import { buildPipelineDefinition, PIPELINE_STEPS, STATE_OF_STEP, TRANSIENT_ERRORS, type PipelineStep } from '../../workflows/pipeline.js';
+import { buildPipelineDefinition, STATE_OF_STEP, TRANSIENT_ERRORS } from '../../workflows/pipeline.js';
+import { PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 
 const functions = Object.fromEntries(PIPELINE_STEPS.map((step) => [step, `arn:aws:lambda:us-west-2:123456789012:function:usage-pipeline-${step}`])) as Record<PipelineStep, string>;
 const definition = buildPipelineDefinition({ functions, mergeConcurrency: 4, buildConcurrency: 6, maxDrainIterations: 7 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { runEmbedded } from '../../local/runner/embedded.js';
 import { pipelineFunctionLimits } from '../../local/runner/function-limits.js';
 import { runPipelineLocally, type StepExecutor, type StepRun } from '../../local/runner/state-machine.js';
-import type { PipelineStep } from '../../workflows/pipeline.js';
+import type { PipelineStep } from '../../functions/config/functions.js';
 import { commitsOnBranch, fileOnBranch } from '../support/pipeline.js';
 import { tempDir } from '../support/temp.js';
 
