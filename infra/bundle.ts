@@ -15,7 +15,7 @@ import { buildChartsFiles } from '../functions/charts/page-files.js';
 import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../functions/charts/prebuilt-bundling.js';
 
 export { ESM_REQUIRE_BANNER };
-import { entryOf, type FunctionSpec } from './functions.js';
+import { entryOf, type FunctionSpec } from '../functions/config/functions.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_FILE = 'index.mjs';

@@ -14,7 +14,7 @@ import { DEFAULT_PRODUCTION_HOSTS } from '../functions/core/classify.js';
 import { isoDay, parseIsoDay } from '../functions/core/days.js';
 import { DEFAULT_LAYOUTS, LAYOUTS } from '../functions/core/layouts.js';
 import { DEFAULT_CONFIG as PIPELINE_DEFAULTS } from '../functions/pipeline/config.js';
-import { FUNCTION_NAMES, type FunctionName } from './functions.js';
+import { FUNCTION_NAMES, type FunctionName } from '../functions/config/functions.js';
 
 export const CONFIG_FILE_NAME = 'usage-pipeline.config.json';
 export const CONFIG_PATH_VARIABLE = 'USAGE_PIPELINE_CONFIG';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { App } from 'cdktf';
 import { bundleFunctions, PROJECT_ROOT, type LambdaBundle } from './bundle.js';
 import { InfraConfigError, loadConfig } from './config.js';
-import { FUNCTION_SPECS } from './functions.js';
+import { FUNCTION_SPECS } from '../functions/config/functions.js';
 import { STACK_NAME, UsagePipelineStack } from './stack.js';
 
 async function synthesize(): Promise<void> {

@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { PIPELINE_STEPS, type PipelineStep } from '../workflows/pipeline.js';
+import { FUNCTION_SPECS, type FunctionSpec, PIPELINE_STEPS, type PipelineStep } from '../functions/config/functions.js';
 import type { LambdaBundle } from './bundle.js';
 import type { InfraConfig } from './config.js';
 import { PipelineAlarms } from './constructs/alarms.js';
@@ -19,7 +19,6 @@ import { PipelineQueue } from './constructs/queue.js';
 import { PipelineSchedules } from './constructs/schedules.js';
 import { PipelineStateMachine } from './constructs/state-machine.js';
 import { AWS_PROVIDER_VERSION } from './terraform-cli.js';
-import { FUNCTION_SPECS, type FunctionSpec } from './functions.js';
 
 export const STACK_NAME = 'usage-pipeline';
 export { AWS_PROVIDER_VERSION };

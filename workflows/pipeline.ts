@@ -15,21 +15,9 @@
  * Inputs: `{}` (the schedule), `{"day": "YYYY-MM-DD"}`, `{"days": [...]}`, `{"rebuild": "all"}`;
  * the last three never touch the queue.
  */
+import type { PipelineStep } from '../functions/config/functions.js';
 import { emptyTotals } from '../functions/pipeline/drain.js';
 
-export const PIPELINE_STEPS = [
-  'begin-run',
-  'drain',
-  'list-staged',
-  'merge-month',
-  'detect-changes',
-  'build-month',
-  'finalize',
-  'publish',
-  'finish-run',
-  'record-failure',
-] as const;
-export type PipelineStep = (typeof PIPELINE_STEPS)[number];
 
 /** The Task state that runs each step, so the local runner can map states to handlers. */
 export const STATE_OF_STEP: Record<PipelineStep, string> = {
@@ -136,7 +124,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
       'Scheduled?': {
         Type: 'Choice',
         Comment: 'Re-runs of days and full rebuilds never touch the queue.',
-        Choices: [{ Variable: '$.run.mode.mode', StringEquals: 'scheduled', Next: 'Drain' }],
+        Choices: [{ Variable: '$.run.mode.kind', StringEquals: 'scheduled', Next: 'Drain' }],
         Default: 'ListStagedDays',
       },
       Drain: task('drain', { ...runId, 'iteration.$': '$.drain.iteration', 'totals.$': '$.drain.totals' }, { ResultPath: '$.drain', Catch: onFailure, Next: 'MoreToDrain?' }),

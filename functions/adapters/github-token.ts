@@ -4,15 +4,26 @@
  */
 import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 
-export const GITHUB_TOKEN_VARIABLE = 'GITHUB_TOKEN';
+/** Where a command run by a person looks for the token, first to last (`GH_TOKEN` is the GitHub CLI's). */
+export const GITHUB_TOKEN_VARIABLES = ['GITHUB_TOKEN', 'GH_TOKEN'] as const;
 
-/** The token in `GITHUB_TOKEN`; throws, naming the variable, when it is unset or blank. */
-export function tokenFromEnvironment(env: NodeJS.ProcessEnv = process.env): string {
-  const token = env[GITHUB_TOKEN_VARIABLE]?.trim();
-  if (!token) {
-    throw new Error(`${GITHUB_TOKEN_VARIABLE} is not set: export a GitHub token with contents write access to the target repository`);
+export class MissingTokenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingTokenError';
   }
-  return token;
+}
+
+/**
+ * The token in `GITHUB_TOKEN` (or `GH_TOKEN`); throws, naming the variables and what the token
+ * must be allowed (`needs`), when neither holds one.
+ */
+export function tokenFromEnvironment(needs: string, env: NodeJS.ProcessEnv = process.env): string {
+  for (const name of GITHUB_TOKEN_VARIABLES) {
+    const token = env[name]?.trim();
+    if (token) return token;
+  }
+  throw new MissingTokenError(`set ${GITHUB_TOKEN_VARIABLES.join(' (or ')}) to a GitHub token that ${needs}`);
 }
 
 /** The one call used of a SecretsManagerClient, so tests can pass a stand-in. */

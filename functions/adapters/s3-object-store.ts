@@ -334,7 +334,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** Daily objects and staged lines have no extension: they are newline-delimited JSON. */
-export function contentTypeFor(key: string): string {
+function contentTypeFor(key: string): string {
   const name = key.slice(key.lastIndexOf('/') + 1);
   const dot = name.lastIndexOf('.');
   return (dot > 0 ? CONTENT_TYPES[name.slice(dot).toLowerCase()] : undefined) ?? 'application/x-ndjson';

@@ -10,10 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHARTS_DIRECTORY } from '../core/site-paths.js';
 import { renderIndexHtml } from './page.js';
 
-/** Where the page lives on the site; everything it publishes is under it. */
-export const CHARTS_DIRECTORY = 'charts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The page's own sources (the browser code and its stylesheet). */

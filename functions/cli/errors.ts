@@ -21,6 +21,7 @@ const USER_FACING_NAMES = new Set([
   'MissingDailyObjectError',
   'CommanderError',
   'LockHeldError',
+  'MissingTokenError',
   'PublishRefusedError',
 ]);
 

@@ -7,9 +7,9 @@ import type { Layout } from './layouts.js';
 import type { ObjectStore } from './object-store.js';
 import { ReusableBuffer } from './reusable-buffer.js';
 import { itemBytes, RollupBytes } from './rollup-bytes.js';
-import { dayShardPath, monthRollupPath } from './site-paths.js';
+import { dayShardPath, monthRollupPath, monthSummaryPath } from './site-paths.js';
 import { emptyChanges, mergeChanges, writeIfChanged, type SiteChanges } from './site-writes.js';
-import { MonthCounts, monthSummaryPath, type DayCounts } from './summary.js';
+import { MonthCounts, type DayCounts } from './summary.js';
 
 /** Everything a day contributes to the build besides its own files. */
 export interface DayOutcome {

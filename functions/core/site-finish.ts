@@ -3,11 +3,11 @@ import type { SourceDay } from './build-plan.js';
 import { mergeEventList, parseEventList, serialiseEventList } from './event-list.js';
 import type { Layout } from './layouts.js';
 import type { ObjectStore } from './object-store.js';
-import { EVENT_LIST_FILE, LAST_UPDATED_FILE, STATE_FILE } from './site-paths.js';
+import { EVENT_LIST_FILE, LAST_UPDATED_FILE, STATE_FILE, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from './site-paths.js';
 import { emptyChanges, writeIfChanged, type SiteChanges } from './site-writes.js';
 import { lastUpdated, parseState, serialiseState, type BuildState } from './state.js';
 import type { MonthSummaryChange } from './month-build.js';
-import { buildSeries, MonthCounts, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS, type SummaryFiles } from './summary.js';
+import { buildSeries, MonthCounts, type SummaryFiles } from './summary.js';
 import { updateSeries } from './summary-update.js';
 
 

@@ -1,14 +1,39 @@
 /**
- * Where each published file lives, relative to the site's `data/` directory, and how names
- * that come from the network become path segments that can never escape it.
+ * Every published path in one place: where each file of the site's `data/` directory lives
+ * (paths below are relative to it unless they say otherwise), the charts page, the daily
+ * objects they are built from, and how names that come from the network become path segments
+ * that can never escape their directory.
  */
 import { createHash } from 'node:crypto';
 import type { Day, Month } from './days.js';
 
+/** The published data's directory on the branch; the other paths here are relative to it. */
+export const DATA_DIRECTORY = 'data';
+/** The charts page's directory on the branch (relative to the branch's root). */
+export const CHARTS_DIRECTORY = 'charts';
+
+/** A path relative to `data/` as the branch names it (`data/...`). */
+export function branchDataPath(path: string): string {
+  return `${DATA_DIRECTORY}/${path}`;
+}
+
+/** Where the daily objects are, in the bucket (not on the branch). */
 export const DAILY_OBJECT_PREFIX = 'events/prod/';
 export const STATE_FILE = 'updated_state.json';
 export const LAST_UPDATED_FILE = 'last_updated.txt';
 export const EVENT_LIST_FILE = 'event-list.json';
+
+export const SUMMARY_INDEX_PATH = 'summary/index.json';
+export const SUMMARY_SERIES_PATHS = {
+  total: 'summary/series/total.json',
+  events: 'summary/series/events.json',
+  channels: 'summary/series/channels.json',
+} as const;
+export const SUMMARY_MONTH_PREFIX = 'summary/date/';
+
+export function monthSummaryPath(month: Month): string {
+  return `${SUMMARY_MONTH_PREFIX}${yearMonth(month)}.json`;
+}
 
 export function dailyObjectKey(day: Day): string {
   return `${DAILY_OBJECT_PREFIX}${day}`;
@@ -24,6 +49,10 @@ export function dayShardPath(day: Day): string {
 
 export function monthRollupPath(month: Month): string {
   return `date/${yearMonth(month)}.json`;
+}
+
+export function isMonthRollupPath(path: string): boolean {
+  return /^date\/\d{4}\/\d{2}\.json$/.test(path);
 }
 
 export function channelDayPath(channel: string, day: Day): string {

@@ -22,19 +22,8 @@ export interface DayCounts {
   readonly channels: ReadonlyMap<string, number>;
 }
 
-export const SUMMARY_INDEX_PATH = 'summary/index.json';
-export const SUMMARY_SERIES_PATHS = {
-  total: 'summary/series/total.json',
-  events: 'summary/series/events.json',
-  channels: 'summary/series/channels.json',
-} as const;
-export const SUMMARY_MONTH_PREFIX = 'summary/date/';
 /** Events with an all-time series of their own; the rest are in the month files and the index. */
 export const SERIES_EVENT_LIMIT = 100;
-
-export function monthSummaryPath(month: Month): string {
-  return `${SUMMARY_MONTH_PREFIX}${month.slice(0, 4)}/${month.slice(4, 6)}.json`;
-}
 
 interface MonthFile {
   month: string;

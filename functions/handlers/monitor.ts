@@ -11,7 +11,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { emfMetricsSink } from '../adapters/emf-metrics.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SqsMessageQueue } from '../adapters/sqs-queue.js';
-import { awsStatusSources } from '../monitor/sources.js';
+import { awsStatusSources } from '../adapters/aws-status-sources.js';
 import { checkStatus, DEFAULT_MAX_AGE_SECONDS, statusMetrics, type PipelineStatus } from '../monitor/status.js';
 import { ConfigurationError } from '../pipeline/config.js';
 import { createLambdaDeps, ENVIRONMENT, logger } from './lambda-deps.js';

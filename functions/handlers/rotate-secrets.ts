@@ -19,7 +19,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { tokenFromSecretsManager, type TokenProvider } from '../adapters/github-token.js';
 import type { RotationOutcome, RotationReport } from '../rotation/rotate.js';
-import { checkRotationConfig, rotateWithConfig, type RotationConfig } from '../rotation/setup.js';
+import { checkRotationConfig, rotateWithConfig, type RotationConfig } from './rotation-setup.js';
 
 export interface RotateSecretsResult {
   outcome: RotationOutcome;
@@ -96,7 +96,7 @@ export function createRotateSecretsHandler(deps: RotateSecretsHandlerDeps = {}) 
       ...deps.overrides,
       onStep: (step) => logger.info(`rotation step ${step.step}: ${step.status}`, { ...step }),
     });
-    const result = facts(report);
+    const result = resultOf(report);
     if (!report.ok) {
       logger.error('rotation did not complete', { ...result, error: report.error, warnings: report.warnings });
       throw new RotationFailedError(`rotation ${report.outcome}: ${report.error ?? 'see the logs'}`, result);
@@ -142,7 +142,7 @@ function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
   return config;
 }
 
-function facts(report: RotationReport): RotateSecretsResult {
+function resultOf(report: RotationReport): RotateSecretsResult {
   return {
     outcome: report.outcome,
     user: report.user,

@@ -7,12 +7,13 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { InvalidInputError, type PipelineDeps } from '../pipeline/deps.js';
+import { RUN_ID } from '../pipeline/run-records.js';
 import { parseCompactDay, type Day, type Month } from '../core/days.js';
 
 export type DepsProvider = () => Promise<PipelineDeps>;
 export type StepHandler<R> = middy.MiddyfiedHandler<unknown, R, Error, Context>;
 
-export const RunId = z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/, 'expected a run id (letters, digits, _ . -)');
+export const RunId = z.string().regex(RUN_ID, 'expected a run id (letters, digits, _ . -)');
 export const DayKey = z
   .string()
   .refine((text) => parseCompactDay(text) !== null, { message: 'expected a real date as YYYYMMDD' })

@@ -8,7 +8,8 @@ import { detectChanges } from '../pipeline/plan.js';
 import { publish } from '../pipeline/publish.js';
 import { finishRun, recordFailure } from '../pipeline/report.js';
 import { acquireLock } from '../pipeline/lock.js';
-import { parseExecutionInput, sanitiseRunId } from '../pipeline/run.js';
+import { parseExecutionInput } from '../pipeline/run.js';
+import { sanitiseRunId } from '../pipeline/run-records.js';
 import { DayKey, defineStep, MonthKey, RunId } from './step.js';
 
 const Count = z.number().int().min(0);
@@ -21,9 +22,9 @@ const Totals = z.object({
   deleteFailures: Count,
 });
 const Mode = z.union([
-  z.object({ mode: z.literal('scheduled') }),
-  z.object({ mode: z.literal('rerun'), days: z.array(DayKey).min(1) }),
-  z.object({ mode: z.literal('rebuild-all') }),
+  z.object({ kind: z.literal('scheduled') }),
+  z.object({ kind: z.literal('rerun'), days: z.array(DayKey).min(1) }),
+  z.object({ kind: z.literal('rebuild-all') }),
 ]);
 
 const BeginRunInput = z.object({ input: z.unknown(), executionName: z.string().min(1), executionArn: z.string().min(1).optional() });

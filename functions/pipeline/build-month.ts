@@ -7,12 +7,12 @@ import { monthOf, type Day, type Month } from '../core/days.js';
 import { dayFilePaths, readDayShard } from '../core/day-files.js';
 import { buildMonth, buildMonthSummary, type MonthSummaryChange } from '../core/month-build.js';
 import { type SiteChanges } from '../core/site-writes.js';
-import { dayShardPath } from '../core/site-paths.js';
-import { runKey } from './bucket-layout.js';
+import { branchDataPath, dayShardPath } from '../core/site-paths.js';
+import { runKey } from '../core/bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
 import { addPending } from './pending.js';
 import { readPlan, type PlanRecord } from './plan.js';
-import { branchDataPath, siteData } from './site-mirror.js';
+import { siteData } from './site-mirror.js';
 
 export interface MonthOutcomeRecord {
   readonly month: Month;

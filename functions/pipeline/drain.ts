@@ -12,9 +12,9 @@ import { classifyMessage, type DropReason } from '../core/classify.js';
 import type { Day } from '../core/days.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { QueueMessage } from '../core/queue.js';
-import { rejectedKey, stagingKey } from './bucket-layout.js';
+import { rejectedKey, stagingKey } from '../core/bucket-layout.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
-import { readRunRecord, writeRunRecord } from './run.js';
+import { readRunRecord, writeRunRecord } from './run-records.js';
 
 export interface DrainTotals {
   received: number;

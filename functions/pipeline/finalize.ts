@@ -7,12 +7,12 @@
 import { parsePairKey, rebuildPairs } from '../core/day-files.js';
 import { finishSite, readState } from '../core/site-finish.js';
 import { emptyChanges, mergeChanges, writeIfChanged } from '../core/site-writes.js';
-import { eventChannelPath } from '../core/site-paths.js';
+import { branchDataPath, eventChannelPath } from '../core/site-paths.js';
 import { readMonthOutcomes } from './build-month.js';
 import type { PipelineDeps } from './deps.js';
 import { addPending } from './pending.js';
 import { readPlan } from './plan.js';
-import { branchDataPath, siteData, siteRoot } from './site-mirror.js';
+import { siteData, siteRoot } from './site-mirror.js';
 
 export interface FinalizeOutput {
   /** Site files changed by this run (data and charts). */

@@ -7,7 +7,7 @@
  */
 import { describeHolder, unknownLockHolders, type LockHolder, type LockHolders } from '../core/lock-holder.js';
 import { PreconditionFailedError, type ObjectStore } from '../core/object-store.js';
-import { LOCK_KEY } from './bucket-layout.js';
+import { LOCK_KEY } from '../core/bucket-layout.js';
 import type { PipelineDeps } from './deps.js';
 
 export interface LockRecord {

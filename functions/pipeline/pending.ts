@@ -5,7 +5,7 @@
  * for one run's GitHub budget keeps what it did not reach for the next one.
  */
 import { z } from 'zod';
-import { PENDING_PUBLISH_KEY } from './bucket-layout.js';
+import { PENDING_PUBLISH_KEY } from '../core/bucket-layout.js';
 import { PreconditionFailedError } from '../core/object-store.js';
 import { TransientError, type PipelineDeps } from './deps.js';
 

@@ -12,15 +12,15 @@ import type { Month } from '../core/days.js';
 import { listAll, type ObjectStore } from '../core/object-store.js';
 import { groupByMonth, listSourceDays, planBuild, UnknownDayError, type RefusedDay, type SourceDay } from '../core/build-plan.js';
 import { readState } from '../core/site-finish.js';
-import { dayShardPath, EVENT_LIST_FILE, LAST_UPDATED_FILE, monthRollupPath, STATE_FILE } from '../core/site-paths.js';
-import { monthSummaryPath, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/summary.js';
+import { branchDataPath, dayShardPath, EVENT_LIST_FILE, LAST_UPDATED_FILE, monthRollupPath, monthSummaryPath, STATE_FILE, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/site-paths.js';
 import { InvalidInputError, type PipelineDeps } from './deps.js';
 import { addPending } from './pending.js';
-import { readRunRecord, writeRunRecord, type RunMode } from './run.js';
-import { branchDataPath, siteData } from './site-mirror.js';
+import { type RunMode } from './run.js';
+import { readRunRecord, writeRunRecord } from './run-records.js';
+import { siteData } from './site-mirror.js';
 
 export interface PlanRecord {
-  readonly mode: RunMode['mode'];
+  readonly mode: RunMode['kind'];
   readonly changed: SourceDay[];
   /** Every day of each month that has a changed day. */
   readonly months: Record<string, SourceDay[]>;
@@ -56,7 +56,7 @@ export async function detectChanges(deps: PipelineDeps, runId: string, mode: Run
   if (ignored.length > 0) deps.log.warn('ignoring objects under events/prod/ that are not daily objects', { keys: ignored.slice(0, 20) });
   let plan;
   try {
-    plan = planBuild(days, state, mode.mode === 'rerun' ? { only: mode.days } : { force: mode.mode === 'rebuild-all' });
+    plan = planBuild(days, state, mode.kind === 'rerun' ? { only: mode.days } : { force: mode.kind === 'rebuild-all' });
   } catch (error) {
     if (error instanceof UnknownDayError) throw new InvalidInputError(`cannot re-run: ${error.message}`);
     throw error;
@@ -65,7 +65,7 @@ export async function detectChanges(deps: PipelineDeps, runId: string, mode: Run
   for (const day of refused) deps.log.error('refusing to rebuild a day whose daily object shrank; re-run the day to accept it', { ...day });
   const summaryMonths = deps.config.layouts.includes('summary') ? await monthsWithoutSummary(site, days, plan.months) : new Map<Month, SourceDay[]>();
   const record: PlanRecord = {
-    mode: mode.mode,
+    mode: mode.kind,
     changed: [...plan.changed],
     months: Object.fromEntries([...plan.months].map(([month, list]) => [month, [...list]])),
     summaryMonths: Object.fromEntries([...summaryMonths].slice(0, deps.config.summaryBackfillMonths)),

@@ -9,18 +9,25 @@
  *   4. `updated_state.json` (it names every day built), then `last_updated.txt` (freshness)
  *   5. removals, once nothing names the removed files any more
  */
-import { EVENT_LIST_FILE, LAST_UPDATED_FILE, STATE_FILE } from '../core/site-paths.js';
-import { SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from '../core/summary.js';
+import {
+  DATA_DIRECTORY,
+  EVENT_LIST_FILE,
+  isMonthRollupPath,
+  LAST_UPDATED_FILE,
+  STATE_FILE,
+  SUMMARY_INDEX_PATH,
+  SUMMARY_MONTH_PREFIX,
+  SUMMARY_SERIES_PATHS,
+} from '../core/site-paths.js';
 
-const DATA = 'data/';
-const MONTH_ROLLUP = /^date\/\d{4}\/\d{2}\.json$/;
+const DATA = `${DATA_DIRECTORY}/`;
 const SPANNING = new Set<string>([EVENT_LIST_FILE, SUMMARY_INDEX_PATH, ...Object.values(SUMMARY_SERIES_PATHS)]);
 
 /** The tier of a repository-relative path that is written (not removed). */
 export function publishTier(path: string): number {
   if (!path.startsWith(DATA)) return 1;
   const data = path.slice(DATA.length);
-  if (MONTH_ROLLUP.test(data) || data.startsWith(SUMMARY_MONTH_PREFIX)) return 2;
+  if (isMonthRollupPath(data) || data.startsWith(SUMMARY_MONTH_PREFIX)) return 2;
   if (SPANNING.has(data)) return 3;
   if (data === STATE_FILE) return 4;
   if (data === LAST_UPDATED_FILE) return 5;

@@ -10,7 +10,7 @@ import type { PipelineDeps } from './deps.js';
 import { keepPending, readPending } from './pending.js';
 import { PLAN_RECORD, type PlanRecord } from './plan.js';
 import { publishingOrder } from './publish-order.js';
-import { readRunRecord } from './run.js';
+import { readRunRecord } from './run-records.js';
 
 export interface PublishInput {
   readonly runId: string;

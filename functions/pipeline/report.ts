@@ -4,11 +4,12 @@ import { drainedTotals, type DrainTotals } from './drain.js';
 import type { PipelineDeps } from './deps.js';
 import { runMetrics } from './metrics.js';
 import { releaseLock } from './lock.js';
-import { writeRunRecord, type RunMode } from './run.js';
+import { type RunMode } from './run.js';
+import { writeRunRecord } from './run-records.js';
 
 export interface RunReport {
   readonly runId: string;
-  readonly mode: RunMode['mode'];
+  readonly mode: RunMode['kind'];
   readonly received: number;
   readonly kept: number;
   readonly dropped: Record<DropReason, number>;
@@ -47,7 +48,7 @@ export interface FinishInput {
 export async function finishRun(deps: PipelineDeps, input: FinishInput): Promise<RunReport> {
   const report: RunReport = {
     runId: input.runId,
-    mode: input.mode.mode,
+    mode: input.mode.kind,
     received: input.drain.received,
     kept: input.drain.kept,
     dropped: input.drain.dropped,

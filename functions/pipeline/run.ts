@@ -1,14 +1,13 @@
 /**
- * The beginning and end of a run: validating what started it and the records a run leaves
- * behind (the lock that lets only one execution work at a time is in lock.ts).
+ * How a run begins: what started it, validated (the lock that lets only one execution work
+ * at a time is in lock.ts, the records a run leaves in run-records.ts).
  */
 import { z } from 'zod';
 import { dayFromDate, isoDay, parseIsoDay, type Day } from '../core/days.js';
-import { runKey } from './bucket-layout.js';
-import { InvalidInputError, type PipelineDeps } from './deps.js';
+import { InvalidInputError } from './deps.js';
 
 /** How the execution was started: by the schedule, or to re-run days without the queue. */
-export type RunMode = { mode: 'scheduled' } | { mode: 'rerun'; days: Day[] } | { mode: 'rebuild-all' };
+export type RunMode = { kind: 'scheduled' } | { kind: 'rerun'; days: Day[] } | { kind: 'rebuild-all' };
 
 const DayInput = z.string().refine((text) => parseIsoDay(text) !== null, { message: 'expected a real date as YYYY-MM-DD' });
 
@@ -24,14 +23,14 @@ export function parseExecutionInput(input: unknown, today: Date): RunMode {
   const parsed = ExecutionInput.safeParse(input ?? {});
   if (!parsed.success) throw new InvalidInputError(describeInputError(input, parsed.error));
   const value = parsed.data as { day?: string; days?: string[]; rebuild?: 'all' };
-  if (value.rebuild === 'all') return { mode: 'rebuild-all' };
+  if (value.rebuild === 'all') return { kind: 'rebuild-all' };
   const texts = value.day !== undefined ? [value.day] : value.days;
-  if (!texts) return { mode: 'scheduled' };
+  if (!texts) return { kind: 'scheduled' };
   const latest = dayFromDate(today);
   const days = [...new Set(texts.map((text) => parseIsoDay(text) as Day))].sort();
   const future = days.filter((day) => day > latest);
   if (future.length > 0) throw new InvalidInputError(`execution input: ${future.map(isoDay).join(', ')} is in the future`);
-  return { mode: 'rerun', days };
+  return { kind: 'rerun', days };
 }
 
 function describeInputError(input: unknown, error: z.ZodError): string {
@@ -48,20 +47,4 @@ function describeInputError(input: unknown, error: z.ZodError): string {
     .find((issue) => issue.path[0] === key);
   const where = branchIssue ? branchIssue.path.join('.') : key;
   return `execution input: ${where}: ${branchIssue?.message ?? 'invalid value'}; ${allowed}`;
-}
-
-export async function writeRunRecord(deps: PipelineDeps, runId: string, name: string, value: unknown): Promise<void> {
-  await deps.bucket.put(runKey(runId, name), `${JSON.stringify(value, null, 2)}\n`);
-}
-
-export async function readRunRecord<T>(deps: PipelineDeps, runId: string, name: string): Promise<T | null> {
-  const object = await deps.bucket.get(runKey(runId, name));
-  return object ? (JSON.parse(Buffer.from(object.body).toString('utf8')) as T) : null;
-}
-
-/** Run ids become key segments: keep them to safe characters. */
-export function sanitiseRunId(text: string): string {
-  const safe = text.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 80);
-  if (safe === '' || /^\.+$/.test(safe)) throw new InvalidInputError(`run id ${JSON.stringify(text)} is not usable`);
-  return safe;
 }

@@ -4,7 +4,7 @@
  */
 import type { ObjectStore } from '../core/object-store.js';
 import { withPrefix } from '../core/prefixed-store.js';
-import { SITE_DATA_PREFIX, SITE_PREFIX } from './bucket-layout.js';
+import { SITE_DATA_PREFIX, SITE_PREFIX } from '../core/bucket-layout.js';
 import type { PipelineDeps } from './deps.js';
 
 /** The published `data/` tree as last built. */
@@ -15,9 +15,4 @@ export function siteData(deps: PipelineDeps): ObjectStore {
 /** The whole published tree as last built (`data/`, `charts/`). */
 export function siteRoot(deps: PipelineDeps): ObjectStore {
   return withPrefix(deps.bucket, SITE_PREFIX);
-}
-
-/** A path under `data/` as the branch names it. */
-export function branchDataPath(path: string): string {
-  return `data/${path}`;
 }

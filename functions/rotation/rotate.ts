@@ -13,7 +13,7 @@
  * undone (outcome `rolled-back`). The secret access key is only ever held in a `Redacted`;
  * reports, steps and errors carry key id suffixes and timestamps, nothing more.
  */
-import { Redacted, scrub } from './redacted.js';
+import { Redacted, scrub } from '../core/redacted.js';
 
 export const SECRET_NAMES = {
   accessKeyId: 'AWS_ACCESS_KEY_ID',

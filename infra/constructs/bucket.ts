@@ -10,7 +10,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.j
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
-import { REJECTED_PREFIX, RUNS_PREFIX, STAGING_PREFIX } from '../../functions/pipeline/bucket-layout.js';
+import { REJECTED_PREFIX, RUNS_PREFIX, STAGING_PREFIX } from '../../functions/core/bucket-layout.js';
 import { policyDocument } from '../iam.js';
 
 export interface BucketLifecycle {

@@ -1,5 +1,5 @@
 /**
- * One Lambda per entry of the function catalogue (infra/functions.ts), each with its own log
+ * One Lambda per entry of the function catalogue (functions/config/functions.ts), each with its own log
  * group (with retention) and its own role, derived from what the catalogue says it touches.
  */
 import { AssetType, Fn, TerraformAsset } from 'cdktf';
@@ -8,7 +8,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
 import type { LambdaBundle } from '../bundle.js';
-import type { FunctionSpec } from '../functions.js';
+import type { FunctionSpec } from '../../functions/config/functions.js';
 import { allow, ServiceRole, XRAY_WRITE_ACTIONS, type Statement } from '../iam.js';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';

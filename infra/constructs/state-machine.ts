@@ -5,7 +5,8 @@
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine/index.js';
-import { buildPipelineDefinition, PIPELINE_STEPS, type PipelineStep } from '../../workflows/pipeline.js';
+import { buildPipelineDefinition } from '../../workflows/pipeline.js';
+import { PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 import { ACTIONS_REQUIRING_WILDCARD_RESOURCE, allow, ServiceRole, XRAY_WRITE_ACTIONS } from '../iam.js';
 
 export interface PipelineStateMachineProps {

@@ -17,7 +17,7 @@ import { noCheckpoints, type CheckpointName, type PipelineDeps } from '../../fun
 import { silentLog, type Log } from '../../functions/core/log.js';
 import type { RunReport } from '../../functions/pipeline/report.js';
 import { releaseLock } from '../../functions/pipeline/lock.js';
-import { readRunRecord, sanitiseRunId } from '../../functions/pipeline/run.js';
+import { readRunRecord, sanitiseRunId } from '../../functions/pipeline/run-records.js';
 import { drainedTotals } from '../../functions/pipeline/drain.js';
 import type { ObjectStore } from '../../functions/core/object-store.js';
 import type { MessageQueue } from '../../functions/core/queue.js';
@@ -25,7 +25,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import { runPipelineLocally, STANDARD_WORKFLOW_LIMITS, type ExecutionStats, type StepExecutor } from './state-machine.js';
-import { PIPELINE_STEPS, type PipelineStep } from '../../workflows/pipeline.js';
+import { PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 import { pipelineFunctionLimits, type FunctionLimitOverrides } from './function-limits.js';
 import { InProcessStepExecutor } from './in-process-executor.js';
 import { createLocalDeps, type LocalDeps, type LocalDepsSpec } from './local-deps.js';

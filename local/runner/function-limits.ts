@@ -1,7 +1,6 @@
 /** The memory and timeout each pipeline function is deployed with, for the local runner to hold it to. */
-import { FUNCTION_SPECS } from '../../infra/functions.js';
+import { FUNCTION_SPECS, PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 import type { StepLimits } from './state-machine.js';
-import { PIPELINE_STEPS, type PipelineStep } from '../../workflows/pipeline.js';
 
 export type FunctionLimitOverrides = Partial<Record<PipelineStep, Partial<StepLimits>>>;
 

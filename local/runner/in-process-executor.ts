@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { StepHandler } from '../../functions/handlers/step.js';
 import type { StepExecutor, StepLimits, StepRun } from './state-machine.js';
-import type { PipelineStep } from '../../workflows/pipeline.js';
+import type { PipelineStep } from '../../functions/config/functions.js';
 import { lambdaTimeoutError } from './lambda-errors.js';
 
 export class InProcessStepExecutor implements StepExecutor {

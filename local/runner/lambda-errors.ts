@@ -4,7 +4,7 @@
  * names the limit, the value and the setting that changes it.
  */
 import type { StepLimits } from './state-machine.js';
-import type { PipelineStep } from '../../workflows/pipeline.js';
+import type { PipelineStep } from '../../functions/config/functions.js';
 
 export class LambdaRuntimeError extends Error {
   constructor(name: string, message: string) {

@@ -20,7 +20,7 @@ import { promises as fs } from 'node:fs';
 import type { CheckpointName } from '../../functions/pipeline/deps.js';
 import type { Log } from '../../functions/core/log.js';
 import type { StepExecutor, StepLimits, StepRun } from './state-machine.js';
-import type { PipelineStep } from '../../workflows/pipeline.js';
+import type { PipelineStep } from '../../functions/config/functions.js';
 import { LambdaRuntimeError, lambdaExitError, lambdaOutOfMemoryError, lambdaTimeoutError } from './lambda-errors.js';
 import type { LocalDepsSpec } from './local-deps.js';
 import { stepHostBundle } from './step-host-bundle.js';

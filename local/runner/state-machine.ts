@@ -12,12 +12,13 @@
  */
 import '../../functions/support/promise-with-resolvers.js';
 import { ExecutionAbortedError, ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { buildPipelineDefinition, PIPELINE_STEPS, STATE_OF_STEP, type PipelineDefinitionOptions, type PipelineStep } from '../../workflows/pipeline.js';
+import { buildPipelineDefinition, STATE_OF_STEP, type PipelineDefinitionOptions } from '../../workflows/pipeline.js';
+import { PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 
 /** The engine's event log entries (the package does not export their type). */
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
-/** What the deployment gives a function (infra/functions.ts, `functions.<name>` settings). */
+/** What the deployment gives a function (functions/config/functions.ts, `functions.<name>` settings). */
 export interface StepLimits {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;

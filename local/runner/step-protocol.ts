@@ -1,5 +1,5 @@
 /** Messages between the local runner and a step running in a process of its own (step-host.ts). */
-import type { PipelineStep } from '../../workflows/pipeline.js';
+import type { PipelineStep } from '../../functions/config/functions.js';
 import type { CheckpointName } from '../../functions/pipeline/deps.js';
 import type { LocalDepsSpec } from './local-deps.js';
 

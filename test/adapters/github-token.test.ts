@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import { GitHubApiError } from '../../functions/adapters/github-publisher.js';
-import { tokenFromEnvironment, tokenFromSecretsManager, type SecretsClient } from '../../functions/adapters/github-token.js';
+import { MissingTokenError, tokenFromEnvironment, tokenFromSecretsManager, type SecretsClient } from '../../functions/adapters/github-token.js';
 import { GitHubHarness, publishRequest } from './support/github-harness.js';
 
 const h = new GitHubHarness();
@@ -39,10 +39,11 @@ describe('GitHubPublisher: tokens', () => {
     expect(JSON.stringify(h.logs)).not.toMatch(/right-token|wrong-token/);
   });
 
-  it('reads GITHUB_TOKEN from the environment, naming the variable when it is missing', () => {
-    expect(tokenFromEnvironment({ GITHUB_TOKEN: ' ghp_abc \n' })).toBe('ghp_abc');
-    expect(() => tokenFromEnvironment({})).toThrow(/GITHUB_TOKEN is not set/);
-    expect(() => tokenFromEnvironment({ GITHUB_TOKEN: '  ' })).toThrow(/GITHUB_TOKEN is not set/);
+  it('reads GITHUB_TOKEN (or GH_TOKEN) from the environment, naming both and what the token needs when neither is set', () => {
+    expect(tokenFromEnvironment('may do it', { GITHUB_TOKEN: ' ghp_abc \n', GH_TOKEN: 'other' })).toBe('ghp_abc');
+    expect(tokenFromEnvironment('may do it', { GITHUB_TOKEN: ' ', GH_TOKEN: 'gho_def' })).toBe('gho_def');
+    expect(() => tokenFromEnvironment('may do it', {})).toThrow('set GITHUB_TOKEN (or GH_TOKEN) to a GitHub token that may do it');
+    expect(() => tokenFromEnvironment('may do it', { GITHUB_TOKEN: '  ' })).toThrow(MissingTokenError);
   });
 
   it('reads the token from Secrets Manager once per TTL, raw or as JSON, and never reveals it', async () => {

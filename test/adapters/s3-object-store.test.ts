@@ -5,13 +5,12 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PreconditionFailedError, listAll } from '../../functions/core/object-store.js';
 import {
   S3ObjectStore,
   StorageError,
   TransientStorageError,
-  contentTypeFor,
 } from '../../functions/adapters/s3-object-store.js';
 import { createRequestStats } from '../../functions/adapters/aws-error.js';
 import { startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
@@ -172,11 +171,17 @@ describe('S3ObjectStore on the in-process S3', () => {
     await expect(listAll(store, '')).rejects.toBeInstanceOf(StorageError);
   });
 
-  it('chooses content types by extension', () => {
-    expect(contentTypeFor('data/date/2025/03.json')).toBe('application/json');
-    expect(contentTypeFor('data/last_updated.txt')).toBe('text/plain; charset=utf-8');
-    expect(contentTypeFor('events/prod/20250301')).toBe('application/x-ndjson');
-    expect(contentTypeFor('staging/2025.03.01/x')).toBe('application/x-ndjson');
+  it('stores objects with the content type their key calls for', async () => {
+    const bucket = await freshBucket();
+    const store = new S3ObjectStore({ client, bucket });
+    const types: Record<string, string> = {
+      'site/data/date/2025/03.json': 'application/json',
+      'site/data/last_updated.txt': 'text/plain; charset=utf-8',
+      'events/prod/20250301': 'application/x-ndjson',
+      'staging/20250301/chunk.ndjson': 'application/x-ndjson',
+    };
+    for (const key of Object.keys(types)) await store.put(key, 'x');
+    for (const [key, type] of Object.entries(types)) expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentType).toBe(type);
   });
 });
 

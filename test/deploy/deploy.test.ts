@@ -20,7 +20,7 @@ import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import { dailyObjectKey } from '../../functions/core/site-paths.js';
 import { parseCompactDay } from '../../functions/core/days.js';
 import { listAll, PreconditionFailedError } from '../../functions/core/object-store.js';
-import { stagingKey } from '../../functions/pipeline/bucket-layout.js';
+import { stagingKey } from '../../functions/core/bucket-layout.js';
 import { mergeDay } from '../../functions/pipeline/merge.js';
 import { RETAINED_TYPES } from '../../infra/destroy.js';
 import { fixture } from '../support/fixtures.js';

@@ -1,5 +1,5 @@
 /**
- * The IAM policies are derived from infra/functions.ts; this proves that catalogue against the
+ * The IAM policies are derived from functions/config/functions.ts; this proves that catalogue against the
  * code. The real pipeline runs locally (the deployed definition, the real step handlers) with
  * each step given only what its Lambda gets in AWS: a bucket that refuses every key outside the
  * patterns its role is granted, a queue only for the drain, and a GitHub publisher only for the
@@ -15,16 +15,15 @@ import type { MessageQueue, QueueMessage } from '../../functions/core/queue.js';
 import { STEPS } from '../../functions/handlers/steps.js';
 import type { StepHandler } from '../../functions/handlers/step.js';
 import { generateMessages } from '../../local/generate.js';
-import { awsStatusSources } from '../../functions/monitor/sources.js';
+import { awsStatusSources } from '../../functions/adapters/aws-status-sources.js';
 import { checkStatus } from '../../functions/monitor/status.js';
 import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog } from '../../functions/core/log.js';
-import { FUNCTION_SPECS, type FunctionSpec } from '../../infra/functions.js';
+import { FUNCTION_SPECS, type FunctionSpec, PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 import { runPipelineLocally } from '../../local/runner/state-machine.js';
 import { InProcessStepExecutor } from '../../local/runner/in-process-executor.js';
 import { pipelineFunctionLimits } from '../../local/runner/function-limits.js';
-import { PIPELINE_STEPS, type PipelineStep } from '../../workflows/pipeline.js';
 import { tempDir } from '../support/temp.js';
 
 type Operation = 'read' | 'write' | 'delete' | 'list';

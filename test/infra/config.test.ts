@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CONFIG_FILE_NAME, DEFAULT_INFRA_CONFIG, ENVIRONMENT_VARIABLES, InfraConfigError, loadConfig } from '../../infra/config.js';
-import { FUNCTION_NAMES } from '../../infra/functions.js';
+import { FUNCTION_NAMES } from '../../functions/config/functions.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 

@@ -6,7 +6,7 @@
  * SKIPPED_RULES below, each with its reason, as `#checkov:skip` comments would carry them.
  */
 import { ACTIONS_REQUIRING_WILDCARD_RESOURCE } from '../../infra/iam.js';
-import { FUNCTION_SPECS } from '../../infra/functions.js';
+import { FUNCTION_SPECS } from '../../functions/config/functions.js';
 import {
   EVERY_OPTION,
   list,

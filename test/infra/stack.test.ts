@@ -29,8 +29,8 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy/index.js';
 import { adoptedAddresses, RETAINED_TYPES, retainedAddresses } from '../../infra/destroy.js';
-import { FUNCTION_SPECS } from '../../infra/functions.js';
-import { PIPELINE_STEPS, STATE_OF_STEP } from '../../workflows/pipeline.js';
+import { FUNCTION_SPECS, PIPELINE_STEPS } from '../../functions/config/functions.js';
+import { STATE_OF_STEP } from '../../workflows/pipeline.js';
 import {
   EVERY_OPTION,
   lambdaNamed,

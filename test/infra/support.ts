@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Testing } from 'cdktf';
 import { writeStubBundles, type LambdaBundle } from '../../infra/bundle.js';
 import { loadConfig, type InfraConfig } from '../../infra/config.js';
-import { FUNCTION_SPECS } from '../../infra/functions.js';
+import { FUNCTION_SPECS } from '../../functions/config/functions.js';
 import { STACK_NAME, UsagePipelineStack } from '../../infra/stack.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

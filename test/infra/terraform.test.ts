@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Testing } from 'cdktf';
 import { buildChartsFiles } from '../../functions/charts/page-files.js';
 import { bundleFunctions, ESM_REQUIRE_BANNER, type LambdaBundle } from '../../infra/bundle.js';
-import { FUNCTION_SPECS } from '../../infra/functions.js';
+import { FUNCTION_SPECS } from '../../functions/config/functions.js';
 import { AWS_PROVIDER_VERSION, STACK_NAME, UsagePipelineStack } from '../../infra/stack.js';
 import { terraformEnvironment } from '../../infra/terraform-cli.js';
 import { describeWith } from '../support/requirements.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import aslValidator from 'asl-validator';
-import { buildPipelineDefinition, PIPELINE_STEPS, STATE_OF_STEP, TRANSIENT_ERRORS, type PipelineStep } from '../../workflows/pipeline.js';
+import { buildPipelineDefinition, STATE_OF_STEP, TRANSIENT_ERRORS } from '../../workflows/pipeline.js';
+import { PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 
 const functions = Object.fromEntries(PIPELINE_STEPS.map((step) => [step, `arn:aws:lambda:us-west-2:123456789012:function:usage-pipeline-${step}`])) as Record<PipelineStep, string>;
 const definition = buildPipelineDefinition({ functions, mergeConcurrency: 4, buildConcurrency: 6, maxDrainIterations: 7 });
@@ -56,7 +57,7 @@ describe('the state machine definition', () => {
       Choices: [{ And: [{ Variable: '$.drain.more', BooleanEquals: true }, { Variable: '$.drain.iteration', NumericLessThan: 7 }], Next: 'Drain' }],
       Default: 'ListStagedDays',
     });
-    expect(states['Scheduled?']).toMatchObject({ Choices: [{ Variable: '$.run.mode.mode', StringEquals: 'scheduled', Next: 'Drain' }], Default: 'ListStagedDays' });
+    expect(states['Scheduled?']).toMatchObject({ Choices: [{ Variable: '$.run.mode.kind', StringEquals: 'scheduled', Next: 'Drain' }], Default: 'ListStagedDays' });
     expect(states['LockAcquired?']).toMatchObject({ Choices: [{ Variable: '$.run.acquired', BooleanEquals: false, Next: 'AnotherRunInProgress' }] });
   });
 

@@ -8,7 +8,7 @@ import { TransientStorageError, StorageError } from '../../functions/adapters/s3
 import { thisProcessHolder } from '../../functions/adapters/lock-holders.js';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import { LockHeldError } from '../../local/runner/run-lock.js';
-import { localStatusSources } from '../../functions/monitor/sources.js';
+import { localStatusSources } from '../../local/status-sources.js';
 import { checkStatus } from '../../functions/monitor/status.js';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import type { ObjectStore } from '../../functions/core/object-store.js';

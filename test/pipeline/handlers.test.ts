@@ -28,7 +28,7 @@ describe('step handlers refuse bad input with an error that names it', () => {
     ['merge-month', { runId: 'r1', month: '202513' }, /month: expected a month as YYYYMM/],
     ['build-month', { runId: '../x', month: '202503' }, /build-month: invalid input: runId: expected a run id/],
     ['drain', { runId: 'r1', iteration: -1 }, /drain: invalid input: iteration: /],
-    ['detect-changes', { runId: 'r1', mode: { mode: 'sometimes' } }, /detect-changes: invalid input: mode/],
+    ['detect-changes', { runId: 'r1', mode: { kind: 'sometimes' } }, /detect-changes: invalid input: mode/],
     ['finalize', {}, /finalize: invalid input: runId: /],
   ] as const)('%s %j', async (step, input, message) => {
     const handler = STEPS[step](deps);
@@ -59,6 +59,6 @@ describe('step handlers refuse bad input with an error that names it', () => {
     for (const input of [{}, { day: '2025-03-01' }, { days: ['2025-03-01', '2025-02-28', '2025-03-01'] }, { rebuild: 'all' }]) {
       modes.push(((await handler({ input, executionName: 'run-1' }, context)) as { mode: unknown }).mode);
     }
-    expect(modes).toEqual([{ mode: 'scheduled' }, { mode: 'rerun', days: ['20250301'] }, { mode: 'rerun', days: ['20250228', '20250301'] }, { mode: 'rebuild-all' }]);
+    expect(modes).toEqual([{ kind: 'scheduled' }, { kind: 'rerun', days: ['20250301'] }, { kind: 'rerun', days: ['20250228', '20250301'] }, { kind: 'rebuild-all' }]);
   });
 });

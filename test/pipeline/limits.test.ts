@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { runEmbedded } from '../../local/runner/embedded.js';
 import { pipelineFunctionLimits } from '../../local/runner/function-limits.js';
 import { runPipelineLocally, type StepExecutor, type StepRun } from '../../local/runner/state-machine.js';
-import type { PipelineStep } from '../../workflows/pipeline.js';
+import type { PipelineStep } from '../../functions/config/functions.js';
 import { commitsOnBranch, fileOnBranch } from '../support/pipeline.js';
 import { tempDir } from '../support/temp.js';
 
@@ -25,7 +25,7 @@ class CannedExecutor implements StepExecutor {
 
 const scheduledRun = (extra: Partial<Record<PipelineStep, unknown>>) =>
   new CannedExecutor({
-    'begin-run': { runId: 'r1', acquired: true, mode: { mode: 'scheduled' }, startedAt: '2025-03-02T00:00:00.000Z' },
+    'begin-run': { runId: 'r1', acquired: true, mode: { kind: 'scheduled' }, startedAt: '2025-03-02T00:00:00.000Z' },
     drain: { more: false, iteration: 1, totals: {} },
     'list-staged': { months: ['202503'], days: 1 },
     'detect-changes': { months: ['202503'], days: 1 },

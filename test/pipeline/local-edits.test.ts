@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { generateMessages } from '../../local/generate.js';
 import { runEmbedded } from '../../local/runner/embedded.js';
-import { PENDING_PUBLISH_KEY } from '../../functions/pipeline/bucket-layout.js';
+import { PENDING_PUBLISH_KEY } from '../../functions/core/bucket-layout.js';
 import { gitRaw } from '../support/git.js';
 import { commitsOnBranch, fileOnBranch } from '../support/pipeline.js';
 import { tempDir } from '../support/temp.js';

@@ -11,7 +11,7 @@ import { GitHubPublisher, type GitHubPublisherOptions } from '../../functions/ad
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import type { Publisher } from '../../functions/core/publisher.js';
 import { GitHubEmulator, SimulatedClock, type GitHubEmulatorOptions } from '../../local/emulators/github-server.js';
-import { PENDING_PUBLISH_KEY } from '../../functions/pipeline/bucket-layout.js';
+import { PENDING_PUBLISH_KEY } from '../../functions/core/bucket-layout.js';
 import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog } from '../../functions/core/log.js';

@@ -118,7 +118,7 @@ describe('usage-pipeline rotate-secrets', () => {
 
   it('checks its configuration before any call', async () => {
     const noToken = await runInProcess(args('someone'), { ...env(), GITHUB_TOKEN: '' });
-    expect(noToken).toMatchObject({ code: 1, stderr: 'usage-pipeline: set GITHUB_TOKEN (or GH_TOKEN) to a token that may write the Actions secrets of the repository\n' });
+    expect(noToken).toMatchObject({ code: 1, stderr: 'usage-pipeline: set GITHUB_TOKEN (or GH_TOKEN) to a GitHub token that may write the Actions secrets of the repository\n' });
     const badRepo = await runInProcess(['rotate-secrets', '--repo', 'futel', '--user', 'someone'], env());
     expect(badRepo).toMatchObject({ code: 1, stderr: 'usage-pipeline: repository "futel" is not OWNER/NAME\n' });
     const badUser = await runInProcess(['rotate-secrets', '--repo', 'futel/usage', '--user', 'no spaces'], env());

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { keySuffix, planRotation, rotateAccessKey, type RotationReport } from '../../functions/rotation/rotate.js';
-import { Redacted } from '../../functions/rotation/redacted.js';
-import { rotateWithConfig, type RotationConfig } from '../../functions/rotation/setup.js';
+import { Redacted } from '../../functions/core/redacted.js';
+import { rotateWithConfig, type RotationConfig } from '../../functions/handlers/rotation-setup.js';
 import { expectInvariants, expectNoSecrets, mutations, OWNER, QUEUE_URL, REPO, SEEDED_AT, setUpUser, startHarness, stateOf, TOKEN, type Harness } from './harness.js';
 
 let h: Harness;

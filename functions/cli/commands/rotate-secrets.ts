@@ -1,7 +1,8 @@
 /** `usage-pipeline rotate-secrets`: a new IAM access key into the repository's Actions secrets, the old one retired. */
 import { Command, Option } from 'commander';
 import type { RotationReport, RotationStep } from '../../rotation/rotate.js';
-import { RotationConfigError, rotateWithConfig, checkRotationConfig } from '../../rotation/setup.js';
+import { RotationConfigError, rotateWithConfig, checkRotationConfig } from '../../handlers/rotation-setup.js';
+import { tokenFromEnvironment } from '../../adapters/github-token.js';
 import { UserFacingError } from '../errors.js';
 
 /** Exit status when the rotation stopped part-way in a safe state that needs a person (both keys active, an old key left). */
@@ -46,8 +47,7 @@ part-way in a safe state that needs a person (see the report).`,
         if (error instanceof RotationConfigError) throw new UserFacingError(error.message);
         throw error;
       }
-      const token = process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN;
-      if (!token) throw new UserFacingError('set GITHUB_TOKEN (or GH_TOKEN) to a token that may write the Actions secrets of the repository');
+      const token = tokenFromEnvironment('may write the Actions secrets of the repository');
       const verifyTimeout = Number(flags.verifyTimeout);
       const verifyInterval = Number(flags.verifyInterval);
       if (!(verifyTimeout > 0) || !(verifyInterval > 0)) throw new UserFacingError('--verify-timeout and --verify-interval must be positive numbers');

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { CommitRecord, GitIdentity, GitObjectType, GitRepository, RefRecord, TreeEntryRecord } from '../../../functions/adapters/git/repository.js';
+import { INITIAL_BRANCH } from '../../../functions/adapters/git/repository.js';
 import { isoSeconds, repositoryEmpty, unprocessable, type ApiResponse } from './http.js';
 import type { RequestLimiter } from './limits.js';
 
@@ -132,7 +133,7 @@ export class RepoContext {
   }
 
   async defaultBranch(): Promise<string> {
-    return (await this.git.headBranch()) ?? 'main';
+    return (await this.git.headBranch()) ?? INITIAL_BRANCH;
   }
 
   /** Ref reads answer 409 in an empty repository, as github.com does. */

@@ -8,9 +8,9 @@ import {
   UpdateAccessKeyCommand,
   type IAMClientConfig,
 } from '@aws-sdk/client-iam';
-import { awsErrorMessage } from '../adapters/aws-error.js';
-import { Redacted } from './redacted.js';
-import type { AccessKeyInfo, KeyManager, KeyStatus, NewAccessKey } from './rotate.js';
+import { awsErrorMessage } from './aws-error.js';
+import { Redacted } from '../core/redacted.js';
+import type { AccessKeyInfo, KeyManager, KeyStatus, NewAccessKey } from '../rotation/rotate.js';
 
 export interface IamKeyManagerOptions {
   user: string;

@@ -1,7 +1,7 @@
 /** Builds the IAM and GitHub adapters the CLI and the Lambda both rotate with. */
-import { createRotationOctokit, GitHubSecretStore, parseRepository } from './github-secrets.js';
-import { IamKeyManager } from './iam-keys.js';
-import { rotateAccessKey, type RotationOptions, type RotationReport } from './rotate.js';
+import { createRotationOctokit, GitHubSecretStore, parseRepository } from '../adapters/github/actions-secrets.js';
+import { IamKeyManager } from '../adapters/iam-access-keys.js';
+import { rotateAccessKey, type RotationOptions, type RotationReport } from '../rotation/rotate.js';
 
 export interface RotationConfig {
   /** `OWNER/NAME`. */

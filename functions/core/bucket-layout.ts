@@ -2,7 +2,7 @@
  * Where the pipeline keeps things in its bucket. Everything a step needs from an earlier one
  * is here, so state payloads carry keys, never data.
  */
-import type { Day } from '../core/days.js';
+import type { Day } from './days.js';
 
 export const STAGING_PREFIX = 'staging/';
 export const REJECTED_PREFIX = 'rejected/';

@@ -7,8 +7,7 @@
  * The access lists were read off the code (functions/pipeline/*.ts, the adapters): each key
  * pattern names the bucket-layout constant it comes from, so a change of layout shows here.
  */
-import { PIPELINE_STEPS, type PipelineStep } from '../workflows/pipeline.js';
-import { DAILY_OBJECT_PREFIX, LAST_UPDATED_FILE } from '../functions/core/site-paths.js';
+import { DAILY_OBJECT_PREFIX, LAST_UPDATED_FILE } from '../core/site-paths.js';
 import {
   LOCK_KEY,
   PENDING_PUBLISH_KEY,
@@ -17,7 +16,7 @@ import {
   SITE_DATA_PREFIX,
   SITE_PREFIX,
   STAGING_PREFIX,
-} from '../functions/pipeline/bucket-layout.js';
+} from '../core/bucket-layout.js';
 
 /** Object keys and key patterns in the bucket (`*` as in IAM: any characters). */
 export interface BucketAccess {
@@ -74,6 +73,21 @@ export interface FunctionSpec {
   /** Invoked (asynchronously) by its own EventBridge Scheduler schedule. */
   readonly schedule?: FunctionSchedule;
 }
+
+/** The pipeline's steps, in the order the state machine runs them; each is a Lambda. */
+export const PIPELINE_STEPS = [
+  'begin-run',
+  'drain',
+  'list-staged',
+  'merge-month',
+  'detect-changes',
+  'build-month',
+  'finalize',
+  'publish',
+  'finish-run',
+  'record-failure',
+] as const;
+export type PipelineStep = (typeof PIPELINE_STEPS)[number];
 
 const all = (prefix: string) => `${prefix}*`;
 

@@ -3,8 +3,8 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import sodium from 'libsodium-wrappers';
-import type { Redacted } from './redacted.js';
-import type { SecretStore } from './rotate.js';
+import type { Redacted } from '../../core/redacted.js';
+import type { SecretStore } from '../../rotation/rotate.js';
 
 const RotationOctokit = Octokit.plugin(retry, throttling);
 export type RotationOctokit = InstanceType<typeof RotationOctokit>;

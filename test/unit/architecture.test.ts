@@ -1,0 +1,105 @@
+/**
+ * The code map (README, "Code map") as a test: every import between the project's folders must
+ * go the way the map allows. A new import against it fails here, naming the file and the import.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { PROJECT_ROOT } from '../support/fixtures.js';
+
+/** Each area of the code, and the areas it may import (besides itself). */
+const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  'functions/support': [],
+  'functions/core': [],
+  'functions/config': ['functions/core'],
+  'functions/pipeline': ['functions/core', 'functions/config'],
+  'functions/rotation': ['functions/core', 'functions/config'],
+  'functions/rerun': ['functions/core'],
+  'functions/charts': ['functions/core'],
+  'functions/monitor': ['functions/core', 'functions/pipeline'],
+  'functions/adapters': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/monitor', 'functions/rotation'],
+  'functions/generator': ['functions/core', 'functions/adapters', 'functions/support'],
+  'functions/handlers': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/monitor', 'functions/rotation', 'functions/charts', 'functions/adapters', 'functions/support'],
+  workflows: ['functions/core', 'functions/config', 'functions/pipeline'],
+  'functions/cli': [
+    'functions/core',
+    'functions/config',
+    'functions/pipeline',
+    'functions/monitor',
+    'functions/rotation',
+    'functions/rerun',
+    'functions/charts',
+    'functions/adapters',
+    'functions/generator',
+    'functions/handlers',
+    'functions/support',
+    'workflows',
+    'local',
+  ],
+  local: [
+    'functions/core',
+    'functions/config',
+    'functions/pipeline',
+    'functions/monitor',
+    'functions/charts',
+    'functions/adapters',
+    'functions/handlers',
+    'functions/support',
+    'workflows',
+  ],
+  infra: ['functions/core', 'functions/config', 'functions/pipeline', 'functions/charts', 'workflows'],
+};
+
+const AREAS = Object.keys(MAY_IMPORT).sort((a, b) => b.length - a.length);
+
+function areaOf(file: string): string | null {
+  return AREAS.find((area) => file === area || file.startsWith(`${area}/`)) ?? null;
+}
+
+function sourceFiles(directory: string): string[] {
+  return readdirSync(path.join(PROJECT_ROOT, directory), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.(ts|mts)$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
+    .map((entry) => path.relative(PROJECT_ROOT, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
+}
+
+/** Relative module specifiers of a file: static imports and re-exports, `import()`, `new URL('./x', import.meta.url)`. */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
+  const found: string[] = [];
+  for (const match of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|new URL\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) found.push(match[1] as string);
+  return found;
+}
+
+const files = ['functions', 'local', 'workflows', 'infra'].flatMap(sourceFiles);
+
+describe('the code map', () => {
+  it('places every source file in an area', () => {
+    expect(files.filter((file) => areaOf(file) === null)).toEqual([]);
+  });
+
+  it('has every import point the way the map allows', () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const from = areaOf(file) as string;
+      for (const specifier of relativeImports(file)) {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
+        const to = areaOf(target);
+        if (to === null || to === from) continue;
+        if (!MAY_IMPORT[from]?.includes(to)) violations.push(`${file} imports ${specifier} (${from} may not import ${to})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('keeps the Lambda handlers free of the local world and of the command line', () => {
+    expect(MAY_IMPORT['functions/handlers']).not.toContain('local');
+    expect(MAY_IMPORT['functions/handlers']).not.toContain('functions/cli');
+  });
+
+  it('catches an import against the map', () => {
+    // The check itself: a core module importing an adapter is named.
+    const from = areaOf('functions/core/x.ts') as string;
+    const to = areaOf(path.posix.normalize('functions/core/../adapters/s3-object-store.ts'));
+    expect([from, to, MAY_IMPORT[from]?.includes(to as string)]).toEqual(['functions/core', 'functions/adapters', false]);
+  });
+});
