@@ -15,6 +15,7 @@ import { isoDay, parseIsoDay } from '../functions/core/days.js';
 import { DEFAULT_LAYOUTS, LAYOUTS } from '../functions/core/layouts.js';
 import { DEFAULT_CONFIG as PIPELINE_DEFAULTS } from '../functions/pipeline/config.js';
 import { FUNCTION_NAMES, type FunctionName } from '../functions/config/functions.js';
+import { ConfigurationError } from '../functions/config/errors.js';
 
 export const CONFIG_FILE_NAME = 'usage-pipeline.config.json';
 export const CONFIG_PATH_VARIABLE = 'USAGE_PIPELINE_CONFIG';
@@ -215,13 +216,6 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, { path: readonly str
   USAGE_PIPELINE_STATE_KEY: { path: ['stateBackend', 'key'], parse: 'string' },
 };
 
-export class InfraConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InfraConfigError';
-  }
-}
-
 export interface LoadConfigOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Where `usage-pipeline.config.json` is looked for (default: the working directory). */
@@ -245,16 +239,16 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   let fromFile: Record<string, unknown> = {};
   const explicit = env[CONFIG_PATH_VARIABLE]?.trim();
   const candidate = explicit ? path.resolve(cwd, explicit) : path.join(cwd, CONFIG_FILE_NAME);
-  if (explicit && !existsSync(candidate)) throw new InfraConfigError(`${CONFIG_PATH_VARIABLE}=${explicit}: no such file (${candidate})`);
+  if (explicit && !existsSync(candidate)) throw new ConfigurationError(`${CONFIG_PATH_VARIABLE}=${explicit}: no such file (${candidate})`);
   if (existsSync(candidate)) {
     file = candidate;
     let parsed: unknown;
     try {
       parsed = JSON.parse(readFileSync(candidate, 'utf8'));
     } catch (error) {
-      throw new InfraConfigError(`${candidate}: not valid JSON: ${(error as Error).message}`);
+      throw new ConfigurationError(`${candidate}: not valid JSON: ${(error as Error).message}`);
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InfraConfigError(`${candidate}: must hold a JSON object`);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigurationError(`${candidate}: must hold a JSON object`);
     fromFile = parsed as Record<string, unknown>;
     for (const leaf of leafPaths(fromFile)) sources.set(leaf, candidate);
   }
@@ -279,7 +273,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       const source = sourceOf(sources, keys[0] ?? parent);
       return `${field}${source ? ` (from ${source})` : ''}: ${issue.code === 'unrecognized_keys' ? 'not a known setting' : issue.message}`;
     });
-    throw new InfraConfigError(`invalid usage-pipeline configuration: ${problems.join('; ')}`);
+    throw new ConfigurationError(`invalid usage-pipeline configuration: ${problems.join('; ')}`);
   }
   checkConsistency(result.data);
   return { config: result.data, ...(file ? { file } : {}) };
@@ -289,13 +283,13 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 function checkConsistency(config: InfraConfig): void {
   const rotation = config.functions['rotate-secrets']?.timeoutSeconds;
   if (rotation !== undefined && rotation <= config.rotationVerifyTimeoutSeconds + 30) {
-    throw new InfraConfigError(
+    throw new ConfigurationError(
       `invalid usage-pipeline configuration: functions.rotate-secrets.timeoutSeconds: must exceed rotationVerifyTimeoutSeconds (${config.rotationVerifyTimeoutSeconds}) by more than 30 s`,
     );
   }
   const drain = config.functions.drain?.timeoutSeconds;
   if (drain !== undefined && drain < 60) {
-    throw new InfraConfigError('invalid usage-pipeline configuration: functions.drain.timeoutSeconds: must be at least 60 (the drain keeps 30 s to stage and delete)');
+    throw new ConfigurationError('invalid usage-pipeline configuration: functions.drain.timeoutSeconds: must be at least 60 (the drain keeps 30 s to stage and delete)');
   }
 }
 
@@ -312,13 +306,13 @@ function parseVariable(name: string, raw: string, parse: Parser): unknown {
       return raw.split(',').map((item) => item.trim()).filter(Boolean);
     case 'number': {
       const value = Number(raw);
-      if (!Number.isFinite(value)) throw new InfraConfigError(`invalid usage-pipeline configuration: ${name}: ${JSON.stringify(raw)} is not a number`);
+      if (!Number.isFinite(value)) throw new ConfigurationError(`invalid usage-pipeline configuration: ${name}: ${JSON.stringify(raw)} is not a number`);
       return value;
     }
     case 'boolean':
       if (/^(true|1|yes)$/i.test(raw)) return true;
       if (/^(false|0|no)$/i.test(raw)) return false;
-      throw new InfraConfigError(`invalid usage-pipeline configuration: ${name}: ${JSON.stringify(raw)} is not true or false`);
+      throw new ConfigurationError(`invalid usage-pipeline configuration: ${name}: ${JSON.stringify(raw)} is not true or false`);
   }
 }
 

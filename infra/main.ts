@@ -7,9 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
 import { bundleFunctions, PROJECT_ROOT, type LambdaBundle } from './bundle.js';
-import { InfraConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { FUNCTION_SPECS } from '../functions/config/functions.js';
 import { STACK_NAME, UsagePipelineStack } from './stack.js';
+import { ConfigurationError } from '../functions/config/errors.js';
 
 async function synthesize(): Promise<void> {
   const { config, file } = loadConfig({ cwd: PROJECT_ROOT });
@@ -35,7 +36,7 @@ function report(bundles: ReadonlyMap<string, LambdaBundle>, region: string, file
 try {
   await synthesize();
 } catch (error) {
-  if (error instanceof InfraConfigError) {
+  if (error instanceof ConfigurationError) {
     console.error(`usage-pipeline: ${error.message}`);
     process.exit(1);
   }

@@ -12,6 +12,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigurationError } from '../functions/config/errors.js';
 
 /** The prebuilt provider binding (@cdktf/provider-aws 20.1.0) is generated from this release. */
 export const AWS_PROVIDER_VERSION = '5.100.0';
@@ -22,9 +23,8 @@ export type ProviderSource =
   | { readonly kind: 'cli-config'; readonly file: string }
   | { readonly kind: 'registry' };
 
-export class TerraformSetupError extends Error {
-  override name = 'TerraformSetupError';
-}
+/** Terraform or its AWS provider cannot be found as configured (the machine's setup, not the stack's). */
+export class TerraformSetupError extends ConfigurationError {}
 
 /** Where the provider will come from, from the environment alone (nothing is written). */
 export function providerSource(env: NodeJS.ProcessEnv = process.env): ProviderSource {

@@ -17,6 +17,10 @@
  */
 import type { PipelineStep } from '../functions/config/functions.js';
 import { emptyTotals } from '../functions/pipeline/drain.js';
+import type { ErrorClass } from '../functions/core/errors.js';
+import { PublishConflictError } from '../functions/core/publisher.js';
+import { InvalidInputError, TransientError } from '../functions/pipeline/errors.js';
+import { TransientQueueError, TransientStorageError } from '../functions/adapters/errors.js';
 
 
 /** The Task state that runs each step, so the local runner can map states to handlers. */
@@ -46,17 +50,17 @@ export interface PipelineDefinitionOptions {
   readonly taskTimeoutSeconds?: number;
 }
 
-/** Errors that a later attempt may not meet: Lambda's own hiccups and the steps' transient failures. */
-export const TRANSIENT_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'TransientError',
-  'TransientStorageError',
-  'TransientQueueError',
-  'PublishConflictError',
-] as const;
+/** Lambda's own failures that a later invocation may not meet (the service's, not the function's). */
+const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
+/**
+ * The errors a step raises that a retry may cure. Every class here says `retryable`; the
+ * architecture tests check that no retryable class is missing and that each name is a class's.
+ */
+export const RETRYABLE_STEP_ERRORS: readonly ErrorClass[] = [TransientError, TransientStorageError, TransientQueueError, PublishConflictError];
+
+/** What the Retry of every task matches: Lambda's own hiccups and the steps' retryable errors, by name. */
+export const RETRIED_ERRORS: readonly string[] = [...LAMBDA_SERVICE_ERRORS, ...RETRYABLE_STEP_ERRORS.map((error) => error.name)];
 
 type Json = Record<string, unknown>;
 
@@ -64,7 +68,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
   const fn = options.functions;
   const taskTimeout = options.taskTimeoutSeconds ?? 900;
   const retry = [
-    { ErrorEquals: [...TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+    { ErrorEquals: [...RETRIED_ERRORS], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
   ];
   const onFailure = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }];
   const task = (step: PipelineStep, parameters: Json, next: Json): Json => ({
@@ -103,7 +107,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
         {
           ResultPath: '$.run',
           Catch: [
-            { ErrorEquals: ['InvalidInputError'], ResultPath: '$.error', Next: 'InputRefused' },
+            { ErrorEquals: [InvalidInputError.name], ResultPath: '$.error', Next: 'InputRefused' },
             { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RunFailed' },
           ],
           Next: 'LockAcquired?',

@@ -33,6 +33,7 @@ import { formatBytes, gitBlobSha, GITHUB_FILE_LIMIT_BYTES, GITHUB_FILE_WARNING_B
 import { RemoteTree } from './github/remote-tree.js';
 import { DEFAULT_PUBLISH_BUDGET, RequestBudget } from './github/request-budget.js';
 import { DEFAULT_TREE_BOUNDS, TreeWriter, type TreeBounds } from './github/tree-writer.js';
+import { AdapterError } from './errors.js';
 
 export { GitHubApiError, type GitHubLog, type LogLevel, type TokenSource } from './github/client.js';
 export { gitBlobSha } from './github/git-objects.js';
@@ -78,14 +79,14 @@ export interface GitHubPublisherOptions {
 }
 
 /** A file GitHub cannot take: refused before anything is committed. */
-export class FileTooLargeError extends Error {
+export class FileTooLargeError extends AdapterError {
+  static override readonly userFacing = true;
   constructor(
     readonly path: string,
     readonly size: number,
     limit: string,
   ) {
     super(`${path} is ${size} bytes (${formatBytes(size)}); ${limit}: the publish stopped before committing it`);
-    this.name = 'FileTooLargeError';
   }
 }
 

@@ -3,15 +3,13 @@
  * (Lambda). Error messages name the variable or secret, never the value.
  */
 import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
+import { AdapterError } from './errors.js';
 
 /** Where a command run by a person looks for the token, first to last (`GH_TOKEN` is the GitHub CLI's). */
 export const GITHUB_TOKEN_VARIABLES = ['GITHUB_TOKEN', 'GH_TOKEN'] as const;
 
-export class MissingTokenError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MissingTokenError';
-  }
+export class MissingTokenError extends AdapterError {
+  static override readonly userFacing = true;
 }
 
 /**

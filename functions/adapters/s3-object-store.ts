@@ -26,39 +26,9 @@ import {
   type StoredObject,
 } from '../core/object-store.js';
 import { countedCall, createRequestStats, describeAwsError, type RequestStats } from './aws-error.js';
+import { StorageError, TransientStorageError, type StorageErrorDetails } from './errors.js';
 
 
-export interface StorageErrorDetails {
-  readonly operation: string;
-  readonly bucket: string;
-  /** The full S3 key (with the store's prefix), or the listed prefix. */
-  readonly key: string;
-  readonly code: string;
-  readonly statusCode?: number;
-  readonly requestId?: string;
-}
-
-/** A storage failure that is not "not found". Never to be read as "the object is absent". */
-export class StorageError extends Error {
-  override name = 'StorageError';
-
-  constructor(
-    message: string,
-    readonly details: StorageErrorDetails,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-
-  get code(): string {
-    return this.details.code;
-  }
-}
-
-/** A storage failure that may pass if retried: 5xx, throttling, timeouts, network errors. */
-export class TransientStorageError extends StorageError {
-  override name = 'TransientStorageError';
-}
 
 export interface S3ObjectStoreOptions {
   readonly client: S3Client;

@@ -11,36 +11,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DeleteFailure, MessageQueue, QueueMessage } from '../core/queue.js';
 import { countedCall, createRequestStats, describeAwsError, type RequestStats } from './aws-error.js';
+import { QueueError, TransientQueueError, type QueueErrorDetails } from './errors.js';
 
 /** SQS's limit for ReceiveMessage and DeleteMessageBatch. */
 const BATCH_LIMIT = 10;
 /** SQS's limit for long polling. */
 const MAX_WAIT_SECONDS = 20;
 
-export interface QueueErrorDetails {
-  readonly operation: string;
-  readonly queueUrl: string;
-  readonly code: string;
-  readonly statusCode?: number;
-  readonly requestId?: string;
-}
-
-export class QueueError extends Error {
-  override name = 'QueueError';
-
-  constructor(
-    message: string,
-    readonly details: QueueErrorDetails,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/** A queue failure that may pass if retried: 5xx, throttling, timeouts, network errors. */
-export class TransientQueueError extends QueueError {
-  override name = 'TransientQueueError';
-}
 
 export interface SqsMessageQueueOptions {
   readonly client: SQSClient;

@@ -2,6 +2,7 @@
  * What the charts page computes from the summary files, as plain functions so they run (and are
  * tested) without a browser. Times are the summary's own: midnight UTC in epoch milliseconds.
  */
+import { ChartsError } from './errors.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -273,10 +274,10 @@ export function rangeStats(total: Series, range: DayRange): RangeStats {
 // ---- Reading the files --------------------------------------------------------------------------
 
 /** A summary file that does not have the expected shape. */
-export class SummaryFormatError extends Error {
+export class SummaryFormatError extends ChartsError {
+  static override readonly userFacing = true;
   constructor(file: string, detail: string) {
     super(`${file}: ${detail}`);
-    this.name = 'SummaryFormatError';
   }
 }
 

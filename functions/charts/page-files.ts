@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHARTS_DIRECTORY } from '../core/site-paths.js';
 import { renderIndexHtml } from './page.js';
+import { ChartsError } from './errors.js';
 
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -23,10 +24,9 @@ const PROJECT_ROOT = path.resolve(HERE, '..', '..');
 /** Browsers from 2021 on. Not Safari 14: esbuild cannot work around its destructuring bugs. */
 const TARGETS = ['chrome90', 'edge90', 'firefox90', 'safari15'];
 
-export class ChartsBuildError extends Error {
+export class ChartsBuildError extends ChartsError {
   constructor(message: string) {
     super(`charts page build failed: ${message}`);
-    this.name = 'ChartsBuildError';
   }
 }
 

@@ -1,7 +1,7 @@
 /** The `usage-pipeline` command line. */
 import { Command, CommanderError } from 'commander';
 import { environmentalFsFailure } from '../support/fs-errors.js';
-import { isUserFacing } from './errors.js';
+import { isUserFacing } from '../core/errors.js';
 
 /**
  * Each command's module, loaded only when that command runs: a command pulls in its own

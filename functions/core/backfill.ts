@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pyDumps, type PyObject } from './python-json.js';
+import { CoreError } from './errors.js';
 
 export const DEFAULT_BACKFILL_HOSTNAME = 'futel-prod.phu73l.net';
 export const DEFAULT_BACKFILL_TIME_ZONE = 'America/Los_Angeles';
@@ -142,11 +143,8 @@ const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, '0');
 // ---------------------------------------------------------------------------------------------
 // Time zones
 
-export class TimeZoneError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TimeZoneError';
-  }
+export class TimeZoneError extends CoreError {
+  static override readonly userFacing = true;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

@@ -3,6 +3,7 @@ import { monthOf, parseCompactDay, type Day, type Month } from './days.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
 import { DAILY_OBJECT_PREFIX, dayShardPath } from './site-paths.js';
 import { isUpToDate, pythonUtcTimestamp, type BuildState } from './state.js';
+import { CoreError } from './errors.js';
 
 /** A daily object as the source lists it. */
 export interface SourceDay {
@@ -58,10 +59,10 @@ export interface RefusedDay {
   readonly reason: string;
 }
 
-export class UnknownDayError extends Error {
+export class UnknownDayError extends CoreError {
+  static override readonly userFacing = true;
   constructor(readonly days: readonly Day[]) {
     super(`no daily object for ${days.join(', ')}`);
-    this.name = 'UnknownDayError';
   }
 }
 

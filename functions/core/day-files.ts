@@ -11,6 +11,7 @@ import type { DayCounts } from './summary.js';
 import type { ShardSpace } from './reusable-buffer.js';
 import { channelDayPath, dailyObjectKey, dayShardPath, eventChannelPath, eventDateDirectory, eventDayPath } from './site-paths.js';
 import { deleteIfPresent, emptyChanges, writeIfChanged, type SiteChanges } from './site-writes.js';
+import { CoreError } from './errors.js';
 
 /** An event/channel pair as one string that any two names, NUL characters included, give unambiguously. */
 export function pairKey(event: string, channel: string): string {
@@ -29,10 +30,10 @@ export function parsePairKey(key: string): [event: string, channel: string] {
   return [key.slice(0, nul), key.slice(nul + 1)];
 }
 
-export class MissingDailyObjectError extends Error {
+export class MissingDailyObjectError extends CoreError {
+  static override readonly userFacing = true;
   constructor(readonly key: string, location: string) {
     super(`daily object ${key} is missing from ${location}`);
-    this.name = 'MissingDailyObjectError';
   }
 }
 

@@ -1,10 +1,11 @@
 /** `data/event-list.json`: the sorted names of every event ever published. */
 import { pyDumps, pyLoads, sortByCodePoint } from './python-json.js';
+import { CoreError } from './errors.js';
 
-export class EventListError extends Error {
+export class EventListError extends CoreError {
+  static override readonly userFacing = true;
   constructor(message: string) {
     super(`event-list.json: ${message}`);
-    this.name = 'EventListError';
   }
 }
 

@@ -3,6 +3,7 @@
  * Keys are `/`-separated; bodies are bytes. Only "not found" is `null`: every other failure
  * throws, so a denied or throttled read is never mistaken for a new, empty day.
  */
+import { CoreError } from './errors.js';
 
 export interface ObjectInfo {
   readonly key: string;
@@ -48,13 +49,12 @@ export interface ObjectWriter {
 }
 
 /** A conditional write lost the race: someone else changed the object since it was read. */
-export class PreconditionFailedError extends Error {
+export class PreconditionFailedError extends CoreError {
   constructor(
     readonly key: string,
     detail: string,
   ) {
     super(`conditional write of ${key} failed: ${detail}`);
-    this.name = 'PreconditionFailedError';
   }
 }
 

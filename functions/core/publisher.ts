@@ -9,6 +9,7 @@
  * it then commits a prefix of the entries, in the order given, and reports the rest as
  * remaining, so a caller that orders its paths keeps the branch consistent after every commit.
  */
+import { CoreError } from './errors.js';
 
 export interface PublishEntry {
   /** Repository-relative path, e.g. `data/date/2025/03/20250301.json`. */
@@ -74,11 +75,8 @@ export interface Publisher {
 }
 
 /** A conflict the publisher could not resolve by retrying (e.g. the branch keeps moving). */
-export class PublishConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PublishConflictError';
-  }
+export class PublishConflictError extends CoreError {
+  static override readonly retryable = true;
 }
 
 /**
@@ -86,10 +84,10 @@ export class PublishConflictError extends Error {
  * ruleset, a missing permission, an empty repository it cannot start, local edits it would
  * discard. Never retried as a race.
  */
-export class PublishRefusedError extends Error {
+export class PublishRefusedError extends CoreError {
+  static override readonly userFacing = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'PublishRefusedError';
   }
 }
 

@@ -6,6 +6,7 @@
  * keep what `JSON.parse` would lose: object key order for integer-like keys (a `Map`, not a
  * plain object), and the int/float distinction of numbers (`1.0` stays `1.0`).
  */
+import { CoreError } from './errors.js';
 
 export type PyValue = string | boolean | null | PyNumber | PyValue[] | PyObject;
 export type PyObject = Map<string, PyValue>;
@@ -15,13 +16,12 @@ export class PyNumber {
   constructor(readonly text: string) {}
 }
 
-export class PyJsonError extends Error {
+export class PyJsonError extends CoreError {
   constructor(
     message: string,
     readonly position: number,
   ) {
     super(`${message} at character ${position}`);
-    this.name = 'PyJsonError';
   }
 }
 

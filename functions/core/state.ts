@@ -4,6 +4,7 @@
  * missing or either value differs; removing a key forces a rebuild.
  */
 import { PyNumber, pyLoads, pyString } from './python-json.js';
+import { CoreError } from './errors.js';
 
 export interface StateEntry {
   readonly size: number;
@@ -14,10 +15,10 @@ export interface StateEntry {
 /** Insertion-ordered, as Python's dict: existing keys keep their place, new keys go last. */
 export type BuildState = Map<string, StateEntry>;
 
-export class StateFileError extends Error {
+export class StateFileError extends CoreError {
+  static override readonly userFacing = true;
   constructor(message: string) {
     super(`updated_state.json: ${message}`);
-    this.name = 'StateFileError';
   }
 }
 

@@ -17,6 +17,7 @@ import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX, STATE_FILE } from '../core/site-p
 import { startMonthPool, type MonthPool } from './month-pool.js';
 import { outDirectoryProblem } from './out-directory.js';
 import { runMonthTask, type DayReport, type MonthTask, type MonthTaskResult } from './month-task.js';
+import { UsagePipelineError } from '../core/errors.js';
 
 export interface BuildOptions {
   readonly input: string;
@@ -62,11 +63,8 @@ export interface BuildSummary {
 }
 
 /** A problem with what the user gave us; the CLI prints it as one line. */
-export class BuildInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BuildInputError';
-  }
+export class BuildInputError extends UsagePipelineError {
+  static override readonly userFacing = true;
 }
 
 /** Below this many days to read, starting worker threads costs more than it saves. */

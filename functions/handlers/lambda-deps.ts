@@ -16,7 +16,8 @@ import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SqsMessageQueue } from '../adapters/sqs-queue.js';
 import { chartsFiles } from '../charts/prebuilt.js';
 import { emfMetricsSink } from '../adapters/emf-metrics.js';
-import { configFromEnvironment, ConfigurationError } from '../pipeline/config.js';
+import { configFromEnvironment } from '../pipeline/config.js';
+import { ConfigurationError } from '../config/errors.js';
 import { noCheckpoints, type PipelineDeps } from '../pipeline/deps.js';
 
 export const logger = new Logger({ serviceName: 'usage-pipeline' });

@@ -13,7 +13,7 @@ import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SqsMessageQueue } from '../adapters/sqs-queue.js';
 import { awsStatusSources } from '../adapters/aws-status-sources.js';
 import { checkStatus, DEFAULT_MAX_AGE_SECONDS, statusMetrics, type PipelineStatus } from '../monitor/status.js';
-import { ConfigurationError } from '../pipeline/config.js';
+import { ConfigurationError } from '../config/errors.js';
 import { createLambdaDeps, ENVIRONMENT, logger } from './lambda-deps.js';
 
 export const MONITOR_ENVIRONMENT = {

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { tokenFromSecretsManager, type TokenProvider } from '../adapters/github-token.js';
 import type { RotationOutcome, RotationReport } from '../rotation/rotate.js';
 import { checkRotationConfig, rotateWithConfig, type RotationConfig } from './rotation-setup.js';
+import { RotationError } from '../rotation/errors.js';
 
 export interface RotateSecretsResult {
   outcome: RotationOutcome;
@@ -35,21 +36,17 @@ export interface RotateSecretsResult {
   finishedAt: string;
 }
 
-export class RotationFailedError extends Error {
+export class RotationFailedError extends RotationError {
   constructor(
     message: string,
     readonly result: RotateSecretsResult,
   ) {
     super(message);
-    this.name = 'RotationFailedError';
   }
 }
 
-export class RotationSetupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RotationSetupError';
-  }
+export class RotationSetupError extends RotationError {
+  static override readonly userFacing = true;
 }
 
 export interface RotateSecretsHandlerDeps {

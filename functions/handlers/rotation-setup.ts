@@ -2,6 +2,7 @@
 import { createRotationOctokit, GitHubSecretStore, parseRepository } from '../adapters/github/actions-secrets.js';
 import { IamKeyManager } from '../adapters/iam-access-keys.js';
 import { rotateAccessKey, type RotationOptions, type RotationReport } from '../rotation/rotate.js';
+import { ConfigurationError } from '../config/errors.js';
 
 export interface RotationConfig {
   /** `OWNER/NAME`. */
@@ -22,20 +23,13 @@ export interface RotationConfig {
   githubThrottle?: boolean;
 }
 
-export class RotationConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RotationConfigError';
-  }
-}
-
 /** IAM user names: 1–64 of `A–Z a–z 0–9 + = , . @ _ -`. */
 const IAM_USER = /^[\w+=,.@-]{1,64}$/;
 
 export function checkRotationConfig(config: Pick<RotationConfig, 'repository' | 'user' | 'queueUrl'>): { owner: string; repo: string } {
   const repository = parseRepository(config.repository);
-  if (!repository) throw new RotationConfigError(`repository ${JSON.stringify(config.repository)} is not OWNER/NAME`);
-  if (!IAM_USER.test(config.user)) throw new RotationConfigError(`IAM user ${JSON.stringify(config.user)} is not a valid user name`);
+  if (!repository) throw new ConfigurationError(`repository ${JSON.stringify(config.repository)} is not OWNER/NAME`);
+  if (!IAM_USER.test(config.user)) throw new ConfigurationError(`IAM user ${JSON.stringify(config.user)} is not a valid user name`);
   if (config.queueUrl !== undefined) {
     let url: URL | undefined;
     try {
@@ -43,7 +37,7 @@ export function checkRotationConfig(config: Pick<RotationConfig, 'repository' | 
     } catch {
       url = undefined;
     }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new RotationConfigError(`queue URL ${JSON.stringify(config.queueUrl)} is not an http(s) URL`);
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new ConfigurationError(`queue URL ${JSON.stringify(config.queueUrl)} is not an http(s) URL`);
   }
   return repository;
 }

@@ -6,7 +6,8 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { InvalidInputError, type PipelineDeps } from '../pipeline/deps.js';
+import { type PipelineDeps } from '../pipeline/deps.js';
+import { InvalidInputError } from '../pipeline/errors.js';
 import { RUN_ID } from '../pipeline/run-records.js';
 import { parseCompactDay, type Day, type Month } from '../core/days.js';
 

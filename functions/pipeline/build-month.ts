@@ -9,7 +9,8 @@ import { buildMonth, buildMonthSummary, type MonthSummaryChange } from '../core/
 import { type SiteChanges } from '../core/site-writes.js';
 import { branchDataPath, dayShardPath } from '../core/site-paths.js';
 import { runKey } from '../core/bucket-layout.js';
-import { InvalidInputError, type PipelineDeps } from './deps.js';
+import { type PipelineDeps } from './deps.js';
+import { InvalidInputError } from './errors.js';
 import { addPending } from './pending.js';
 import { readPlan, type PlanRecord } from './plan.js';
 import { siteData } from './site-mirror.js';

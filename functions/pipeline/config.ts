@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_PRODUCTION_HOSTS } from '../core/classify.js';
 import { parseIsoDay, type Day } from '../core/days.js';
 import { DEFAULT_LAYOUTS, parseLayouts, type Layout } from '../core/layouts.js';
+import { ConfigurationError } from '../config/errors.js';
 
 export interface DrainConfig {
   /** Messages one drain invocation takes before handing back to the state machine. */
@@ -56,12 +57,6 @@ const EnvironmentSchema = z.object({
   SUMMARY_BACKFILL_MONTHS: z.coerce.number().int().min(0).optional(),
 });
 
-export class ConfigurationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigurationError';
-  }
-}
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): PipelineConfig {
   const parsed = EnvironmentSchema.safeParse(env);

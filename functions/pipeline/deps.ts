@@ -45,18 +45,4 @@ export type CheckpointName = (typeof CHECKPOINTS)[number];
 
 export const noCheckpoints = async (): Promise<void> => {};
 
-/** Errors a retry may cure; the state machine retries these with backoff. */
-export class TransientError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TransientError';
-  }
-}
 
-/** Input a step refuses; never retried. */
-export class InvalidInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidInputError';
-  }
-}

@@ -13,7 +13,8 @@ import type { Day } from '../core/days.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { QueueMessage } from '../core/queue.js';
 import { rejectedKey, stagingKey } from '../core/bucket-layout.js';
-import { InvalidInputError, type PipelineDeps } from './deps.js';
+import { type PipelineDeps } from './deps.js';
+import { InvalidInputError } from './errors.js';
 import { readRunRecord, writeRunRecord } from './run-records.js';
 
 export interface DrainTotals {

@@ -11,7 +11,8 @@ import { monthOf, parseCompactDay, type Day, type Month } from '../core/days.js'
 import { listAll, PreconditionFailedError } from '../core/object-store.js';
 import { dailyObjectKey } from '../core/site-paths.js';
 import { STAGING_PREFIX, stagingPrefix } from '../core/bucket-layout.js';
-import { TransientError, type PipelineDeps } from './deps.js';
+import { type PipelineDeps } from './deps.js';
+import { TransientError } from './errors.js';
 
 /** Conditional writes lost in a row before the step gives up and lets the state machine retry. */
 const MAX_WRITE_ATTEMPTS = 5;

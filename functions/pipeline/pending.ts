@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import { PENDING_PUBLISH_KEY } from '../core/bucket-layout.js';
 import { PreconditionFailedError } from '../core/object-store.js';
-import { TransientError, type PipelineDeps } from './deps.js';
+import { type PipelineDeps } from './deps.js';
+import { TransientError } from './errors.js';
+import { PipelineError } from './errors.js';
 
 export interface PendingPaths {
   /** Repository-relative paths whose current content (in the site mirror) must be published. */
@@ -17,13 +19,13 @@ export interface PendingPaths {
 }
 
 /** The pending list cannot be read: a one-line message naming the object. */
-export class PendingListError extends Error {
+export class PendingListError extends PipelineError {
+  static override readonly userFacing = true;
   constructor(reason: string) {
     super(
       `${PENDING_PUBLISH_KEY} in the bucket is not a pending list (${reason}); it names the paths built but not yet published: ` +
         `repair it, or delete it and run {"rebuild": "all"} to publish everything again`,
     );
-    this.name = 'PendingListError';
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import type { ObjectStore } from '../core/object-store.js';
 import { runKey } from '../core/bucket-layout.js';
-import { InvalidInputError } from './deps.js';
+import { InvalidInputError } from './errors.js';
+import { PipelineError } from './errors.js';
 
 /** Letters, digits, `_`, `.` and `-`, at most 80 (Step Functions' limit on execution names). */
 export const RUN_ID = /^[A-Za-z0-9_.-]{1,80}$/;
@@ -18,10 +19,10 @@ export function sanitiseRunId(text: string): string {
 }
 
 /** A run record that is not the JSON object it should be: one line naming it. */
-export class RunRecordError extends Error {
+export class RunRecordError extends PipelineError {
+  static override readonly userFacing = true;
   constructor(readonly key: string, location: string, reason: string) {
     super(`the run record ${location}/${key} is corrupt: ${reason}`);
-    this.name = 'RunRecordError';
   }
 }
 

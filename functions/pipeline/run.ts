@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { dayFromDate, isoDay, parseIsoDay, type Day } from '../core/days.js';
-import { InvalidInputError } from './deps.js';
+import { InvalidInputError } from './errors.js';
 
 /** How the execution was started: by the schedule, or to re-run days without the queue. */
 export type RunMode = { kind: 'scheduled' } | { kind: 'rerun'; days: Day[] } | { kind: 'rebuild-all' };

@@ -4,12 +4,10 @@
  * behind `ExecutionClient` so this stays testable without a network.
  */
 import { isoDay, parseDay } from '../core/days.js';
+import { RerunError } from './errors.js';
 
-export class RerunInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RerunInputError';
-  }
+export class RerunInputError extends RerunError {
+  static override readonly userFacing = true;
 }
 
 /**
@@ -73,13 +71,12 @@ export interface WaitOptions {
   onPoll?: (description: ExecutionDescription) => void;
 }
 
-export class WaitTimeoutError extends Error {
+export class WaitTimeoutError extends RerunError {
   constructor(
     readonly waitedMs: number,
     readonly last: ExecutionDescription,
   ) {
     super(`still ${last.status} after ${Math.round(waitedMs / 1000)} s; it keeps running`);
-    this.name = 'WaitTimeoutError';
   }
 }
 

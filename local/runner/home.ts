@@ -7,12 +7,10 @@ import { execFile } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describeFsError } from '../../functions/support/fs-errors.js';
+import { LocalError } from '../errors.js';
 
-export class HomeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HomeError';
-  }
+export class HomeError extends LocalError {
+  static override readonly userFacing = true;
 }
 
 export interface HomePaths {

@@ -5,8 +5,9 @@
  */
 import type { StepLimits } from './state-machine.js';
 import type { PipelineStep } from '../../functions/config/functions.js';
+import { LocalError } from '../errors.js';
 
-export class LambdaRuntimeError extends Error {
+export class LambdaRuntimeError extends LocalError {
   constructor(name: string, message: string) {
     super(message);
     this.name = name;

@@ -7,16 +7,17 @@
 import { thisProcessHolder } from '../../functions/adapters/lock-holders.js';
 import type { PipelineDeps } from '../../functions/pipeline/deps.js';
 import { acquireLock } from '../../functions/pipeline/lock.js';
+import { LocalError } from '../errors.js';
 
 export const DEFAULT_LOCK_WAIT_SECONDS = 300;
 const POLL_MS = 250;
 
 /** Another run held the lock for the whole wait; nothing was sent. */
-export class LockHeldError extends Error {
-  readonly exitCode = 4;
+export class LockHeldError extends LocalError {
+  static override readonly userFacing = true;
+  override readonly exitCode = 4;
   constructor(message: string) {
     super(message);
-    this.name = 'LockHeldError';
   }
 }
 

@@ -7,11 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createHash } from 'node:crypto';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PreconditionFailedError, listAll } from '../../functions/core/object-store.js';
-import {
-  S3ObjectStore,
-  StorageError,
-  TransientStorageError,
-} from '../../functions/adapters/s3-object-store.js';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
+import { StorageError, TransientStorageError } from '../../functions/adapters/errors.js';
 import { createRequestStats } from '../../functions/adapters/aws-error.js';
 import { startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
 import { startRecordingServer, type CannedResponse, type RecordingServer } from './support/recording-server.js';

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { createHash } from 'node:crypto';
 import { CreateQueueCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { QueueMessage } from '../../functions/core/queue.js';
-import { QueueError, SqsMessageQueue, TransientQueueError } from '../../functions/adapters/sqs-queue.js';
+import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
+import { QueueError, TransientQueueError } from '../../functions/adapters/errors.js';
 import { createRequestStats } from '../../functions/adapters/aws-error.js';
 import { startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
 import { startRecordingServer, type CannedResponse, type RecordedRequest, type RecordingServer } from './support/recording-server.js';

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CONFIG_FILE_NAME, DEFAULT_INFRA_CONFIG, ENVIRONMENT_VARIABLES, InfraConfigError, loadConfig } from '../../infra/config.js';
+import { CONFIG_FILE_NAME, DEFAULT_INFRA_CONFIG, ENVIRONMENT_VARIABLES, loadConfig } from '../../infra/config.js';
 import { FUNCTION_NAMES } from '../../functions/config/functions.js';
+import { ConfigurationError } from '../../functions/config/errors.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -17,7 +18,7 @@ function failure(run: () => unknown): string {
   try {
     run();
   } catch (error) {
-    expect(error).toBeInstanceOf(InfraConfigError);
+    expect(error).toBeInstanceOf(ConfigurationError);
     return (error as Error).message;
   }
   throw new Error('expected the configuration to be refused');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { TransientStorageError, StorageError } from '../../functions/adapters/s3-object-store.js';
+import { TransientStorageError, StorageError } from '../../functions/adapters/errors.js';
 import { thisProcessHolder } from '../../functions/adapters/lock-holders.js';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import { LockHeldError } from '../../local/runner/run-lock.js';

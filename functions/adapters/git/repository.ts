@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AdapterError } from '../errors.js';
 
 export type GitObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 
@@ -20,24 +21,19 @@ const MAX_OUTPUT_BYTES = 1024 * 1024 * 1024;
 /** The branch a repository created by the emulator starts on (what GitHub uses too). */
 export const INITIAL_BRANCH = 'main';
 
-export class GitCommandError extends Error {
+export class GitCommandError extends AdapterError {
   constructor(
     readonly args: readonly string[],
-    readonly exitCode: number | null,
+    /** git's exit status; null when a signal ended it. */
+    readonly gitStatus: number | null,
     readonly stderr: string,
   ) {
-    super(`git ${args.join(' ')} failed (exit ${exitCode ?? 'signal'}): ${stderr.trim() || 'no output'}`);
-    this.name = 'GitCommandError';
+    super(`git ${args.join(' ')} failed (exit ${gitStatus ?? 'signal'}): ${stderr.trim() || 'no output'}`);
   }
 }
 
 /** A tree edit the caller asked for that git cannot apply (bad path, missing path to delete...). */
-export class TreeEditError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TreeEditError';
-  }
-}
+export class TreeEditError extends AdapterError {}
 
 export interface GitIdentity {
   name: string;

@@ -8,6 +8,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
+import { AdapterError } from '../errors.js';
 
 export const GitHubOctokit = Octokit.plugin(retry, throttling);
 export type GitHubOctokit = InstanceType<typeof GitHubOctokit>;
@@ -143,14 +144,13 @@ export function githubMessage(error: unknown): string {
 }
 
 /** A GitHub call that failed for good (after the plugins' retries), with what was being done. */
-export class GitHubApiError extends Error {
+export class GitHubApiError extends AdapterError {
   constructor(
     message: string,
     readonly status: number | undefined,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'GitHubApiError';
   }
 }
 

@@ -5,7 +5,6 @@ import { awsErrorCode, awsErrorMessage } from '../../adapters/aws-error.js';
 import {
   checkRerunDay,
   executionName,
-  RerunInputError,
   stateMachineRegion,
   waitForExecution,
   WaitTimeoutError,
@@ -52,10 +51,10 @@ export function rerunCommand(): Command {
     .action(async (flags: RerunFlags) => {
       // Everything the user can get wrong is checked before the SDK is even configured.
       const now = new Date();
-      const day = userFacing(() => checkRerunDay(flags.day, now));
+      const day = checkRerunDay(flags.day, now);
       const arn = flags.stateMachineArn ?? process.env.STATE_MACHINE_ARN;
       if (!arn) throw new UserFacingError('no state machine: pass --state-machine-arn or set STATE_MACHINE_ARN');
-      const arnRegion = userFacing(() => stateMachineRegion(arn));
+      const arnRegion = stateMachineRegion(arn);
       const waitTimeout = Number(flags.waitTimeout);
       if (!Number.isFinite(waitTimeout) || waitTimeout <= 0) throw new UserFacingError('--wait-timeout must be a positive number of seconds');
       const pollInterval = Number(flags.pollInterval);
@@ -111,15 +110,6 @@ export function rerunCommand(): Command {
         client.destroy();
       }
     });
-}
-
-function userFacing<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof RerunInputError) throw new UserFacingError(error.message);
-    throw error;
-  }
 }
 
 function startError(error: unknown, arn: string, name: string): UserFacingError {

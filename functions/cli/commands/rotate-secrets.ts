@@ -1,7 +1,7 @@
 /** `usage-pipeline rotate-secrets`: a new IAM access key into the repository's Actions secrets, the old one retired. */
 import { Command, Option } from 'commander';
 import type { RotationReport, RotationStep } from '../../rotation/rotate.js';
-import { RotationConfigError, rotateWithConfig, checkRotationConfig } from '../../handlers/rotation-setup.js';
+import { rotateWithConfig, checkRotationConfig } from '../../handlers/rotation-setup.js';
 import { tokenFromEnvironment } from '../../adapters/github-token.js';
 import { UserFacingError } from '../errors.js';
 
@@ -41,12 +41,8 @@ Exit status: 0 rotated (or dry run), 1 refused or rolled back (the secrets still
 part-way in a safe state that needs a person (see the report).`,
     )
     .action(async (flags: RotateFlags) => {
-      try {
-        checkRotationConfig({ repository: flags.repo, user: flags.user, ...(flags.queueUrl !== undefined ? { queueUrl: flags.queueUrl } : {}) });
-      } catch (error) {
-        if (error instanceof RotationConfigError) throw new UserFacingError(error.message);
-        throw error;
-      }
+      // A ConfigurationError is user-facing: the CLI prints its message as it stands.
+      checkRotationConfig({ repository: flags.repo, user: flags.user, ...(flags.queueUrl !== undefined ? { queueUrl: flags.queueUrl } : {}) });
       const token = tokenFromEnvironment('may write the Actions secrets of the repository');
       const verifyTimeout = Number(flags.verifyTimeout);
       const verifyInterval = Number(flags.verifyInterval);

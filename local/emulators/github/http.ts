@@ -3,11 +3,12 @@
  * responses, routes and request-body validation.
  */
 import type { z } from 'zod';
+import { LocalError } from '../../errors.js';
 
 export const DOCUMENTATION_URL = 'https://docs.github.com/rest';
 
 /** An error answered to the client as GitHub does: `{ message, documentation_url }` (+ `errors`). */
-export class ApiError extends Error {
+export class ApiError extends LocalError {
   constructor(
     readonly status: number,
     message: string,
@@ -17,7 +18,6 @@ export class ApiError extends Error {
     readonly documentationUrl = DOCUMENTATION_URL,
   ) {
     super(message);
-    this.name = 'ApiError';
   }
 
   toBody(): Record<string, unknown> {

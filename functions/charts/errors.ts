@@ -1,0 +1,4 @@
+import { UsagePipelineError } from '../core/errors.js';
+
+/** Errors of the charts page and the summaries it reads. */
+export abstract class ChartsError extends UsagePipelineError {}
