@@ -11,6 +11,9 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   setupFiles: ['<rootDir>/test/support/setup-env.cjs'],
+  // One temporary directory per run, removed at the end (test/support/global-temp.mjs).
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   // Suites skipped for a missing tool (Chromium, Terraform, moto, fixtures) are listed at the end.
   reporters: ['default', '<rootDir>/test/support/skip-notice-reporter.mjs'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],

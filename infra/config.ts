@@ -87,6 +87,8 @@ export const InfraConfigSchema = z
       .object({
         /** The published data is older than this: alarm (missing data counts as breaching). */
         dataAgeHours: z.number().positive().max(24 * 30),
+        /** The publish backlog stayed above zero this long: alarm (a large change drains over a few hourly runs). */
+        publishBacklogHours: z.number().int().min(1).max(24),
         /** Alarm evaluation period for the DLQ and execution alarms. */
         periodMinutes: z.number().int().min(1).max(1440),
       })
@@ -166,7 +168,7 @@ export const DEFAULT_INFRA_CONFIG: InfraConfig = {
   scheduleEnabled: true,
   rotationScheduleEnabled: true,
   monitorScheduleEnabled: true,
-  alarms: { dataAgeHours: 6, periodMinutes: 5 },
+  alarms: { dataAgeHours: 6, publishBacklogHours: 6, periodMinutes: 5 },
   logRetentionDays: 365,
   stateMachine: { timeoutSeconds: 3_600, logLevel: 'ALL', mergeConcurrency: 8, buildConcurrency: 8, maxDrainIterations: 10 },
   drain: {
@@ -206,6 +208,7 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, { path: readonly str
   USAGE_PIPELINE_ROTATION_SCHEDULE_ENABLED: { path: ['rotationScheduleEnabled'], parse: 'boolean' },
   USAGE_PIPELINE_MONITOR_SCHEDULE_ENABLED: { path: ['monitorScheduleEnabled'], parse: 'boolean' },
   USAGE_PIPELINE_DATA_AGE_ALARM_HOURS: { path: ['alarms', 'dataAgeHours'], parse: 'number' },
+  USAGE_PIPELINE_PUBLISH_BACKLOG_ALARM_HOURS: { path: ['alarms', 'publishBacklogHours'], parse: 'number' },
   USAGE_PIPELINE_LOG_RETENTION_DAYS: { path: ['logRetentionDays'], parse: 'number' },
   USAGE_PIPELINE_STATE_MACHINE_TIMEOUT_SECONDS: { path: ['stateMachine', 'timeoutSeconds'], parse: 'number' },
   USAGE_PIPELINE_STATE_MACHINE_LOG_LEVEL: { path: ['stateMachine', 'logLevel'], parse: 'string' },

@@ -198,6 +198,7 @@ export class UsagePipelineStack extends TerraformStack {
       stateMachineArn: this.stateMachine.stateMachine.arn,
       rotationFunctionName: rotation.lambda.functionName,
       dataAgeHours: config.alarms.dataAgeHours,
+      publishBacklogHours: config.alarms.publishBacklogHours,
       periodMinutes: config.alarms.periodMinutes,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
       ...kms,

@@ -1,6 +1,7 @@
 /**
  * The alarm topic and the alarms: messages in the DLQ, an execution that failed or timed out,
- * a failed key rotation, and published data older than a threshold.
+ * a failed key rotation, published data older than a threshold, a day refused because its daily
+ * object shrank, and a publish backlog that does not drain.
  *
  * The topic is encrypted. CloudWatch can only publish to an encrypted topic if the key's
  * policy lets it; the AWS managed key (alias/aws/sns) has a fixed policy that does not, so
@@ -14,7 +15,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
-import { NAMESPACE } from '../../functions/core/metrics.js';
+import { METRIC_SERVICE, NAMESPACE } from '../../functions/core/metrics.js';
 import { policyDocument } from '../iam.js';
 
 /**
@@ -25,7 +26,21 @@ import { policyDocument } from '../iam.js';
 export const DATA_AGE_METRIC = {
   namespace: NAMESPACE,
   metricName: 'DataAgeSeconds',
-  dimensions: { service: 'usage-pipeline-monitor' },
+  dimensions: { service: METRIC_SERVICE.monitor },
+} as const;
+
+/** Days a run refused because their daily object holds fewer events than are published (the steps' run metrics). */
+export const DAYS_REFUSED_METRIC = {
+  namespace: NAMESPACE,
+  metricName: 'DaysRefused',
+  dimensions: { service: METRIC_SERVICE.pipeline },
+} as const;
+
+/** Paths built but not yet on the branch, as the monitor reads them from the pending list. */
+export const PUBLISH_BACKLOG_METRIC = {
+  namespace: NAMESPACE,
+  metricName: 'PublishBacklog',
+  dimensions: { service: METRIC_SERVICE.monitor },
 } as const;
 
 export interface PipelineAlarmsProps {
@@ -39,6 +54,8 @@ export interface PipelineAlarmsProps {
   readonly stateMachineArn: string;
   readonly rotationFunctionName: string;
   readonly dataAgeHours: number;
+  /** Hours the publish backlog may stay above zero before the alarm: a large change drains over a few hourly runs. */
+  readonly publishBacklogHours: number;
   readonly periodMinutes: number;
 }
 
@@ -47,9 +64,10 @@ interface AlarmMetric {
   readonly namespace: string;
   readonly metricName: string;
   readonly dimensions: Record<string, string>;
-  readonly statistic: 'Maximum' | 'Sum';
+  readonly statistic: 'Maximum' | 'Minimum' | 'Sum';
   readonly period: number;
   readonly threshold?: number;
+  readonly evaluationPeriods?: number;
   readonly treatMissingData?: 'breaching' | 'notBreaching';
 }
 
@@ -166,5 +184,24 @@ export class PipelineAlarms extends Construct {
       // No report is as bad as a stale one: the monitor itself may be broken.
       treatMissingData: 'breaching',
     });
+    alarm(
+      'days-refused',
+      'A run refused a day whose daily object holds fewer events than are published (a truncated or replaced object): ' +
+        'see the run report (runs/<run id>/report.json, refused) and restore the object, or re-run that day to accept it.',
+      { ...DAYS_REFUSED_METRIC, dimensions: { ...DAYS_REFUSED_METRIC.dimensions }, statistic: 'Sum', period },
+    );
+    alarm(
+      'publish-backlog',
+      `Built files have waited more than ${props.publishBacklogHours} h to be published (state/pending-publish.json is not draining): ` +
+        'see the latest runs\' publish errors; `usage-pipeline status` says which limit stopped them.',
+      {
+        ...PUBLISH_BACKLOG_METRIC,
+        dimensions: { ...PUBLISH_BACKLOG_METRIC.dimensions },
+        // The smallest backlog of each hour: above zero for every hour of the window means it never drained.
+        statistic: 'Minimum',
+        period: 3600,
+        evaluationPeriods: props.publishBacklogHours,
+      },
+    );
   }
 }

@@ -29,6 +29,7 @@ import { clientsFor, createOldSystem, OLD_SYSTEM, removeManagedPolicies, snapsho
 import { MotoDeployment, progress, workTreeStatus } from './deployment.js';
 import { startMoto, type Moto } from './moto.js';
 import { deployedDeps, drainUntilEmpty, recordingLog, sendBodies, withCompetingWriter } from './pipeline-run.js';
+import { keepTemporaryFiles } from '../support/temp.js';
 
 const USER = 'usage-pipeline-github-actions';
 const OUR_S3_GRANTS = ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'].map((action) => `${action} on arn:aws:s3:::logpublish/*`);
@@ -73,6 +74,7 @@ describeWith(['moto', 'terraform', 'fixtures'], 'deploying the stack into moto',
   afterAll(async () => {
     await Promise.all(servers.map((moto) => moto.stop()));
     if (work && !failed) await rm(work, { recursive: true, force: true });
+    if (failed) await keepTemporaryFiles(`the deploy test failed; its work directory is ${work}`);
     progress('all', `finished in ${Math.round((performance.now() - started) / 1000)} s${failed ? `; kept ${work} (state, synthesized stacks, moto's request traces)` : ''}`);
   });
 

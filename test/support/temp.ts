@@ -14,3 +14,9 @@ export async function listFiles(root: string): Promise<string[]> {
     .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
     .sort();
 }
+
+/** Keeps this run's temporary files (test/support/global-temp.mjs) for a post-mortem, saying why. */
+export async function keepTemporaryFiles(why: string): Promise<void> {
+  const root = process.env.USAGE_TEST_TMP_ROOT;
+  if (root) await fs.writeFile(path.join(root, 'KEEP'), `${why}\n`, { flag: 'a' });
+}

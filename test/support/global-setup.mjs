@@ -1,0 +1,3 @@
+import { setup } from './global-temp.mjs';
+
+export default setup;

@@ -1,0 +1,3 @@
+import { teardown } from './global-temp.mjs';
+
+export default teardown;
