@@ -12,7 +12,7 @@ import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildChartsFiles } from '../functions/charts/page-files.js';
-import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../functions/charts/prebuilt-bundling.js';
+import { ESM_REQUIRE_BANNER, FUNCTION_BUNDLE_OPTIONS, prebuiltChartsPlugin, prebuiltChartsSource } from '../functions/charts/prebuilt-bundling.js';
 
 export { ESM_REQUIRE_BANNER };
 import { entryOf, type FunctionSpec } from '../functions/config/functions.js';
@@ -64,19 +64,13 @@ export async function bundleFunctions(specs: readonly FunctionSpec[], options: B
       entryPoints,
       outdir: options.outDir,
       outExtension: { '.js': '.mjs' },
-      bundle: true,
+      ...FUNCTION_BUNDLE_OPTIONS,
+      mainFields: [...FUNCTION_BUNDLE_OPTIONS.mainFields],
       splitting: false,
-      platform: 'node',
       target: 'node22',
-      format: 'esm',
-      // Prefer packages' ES module builds: they tree-shake (the AWS SDK's especially).
-      mainFields: ['module', 'main'],
-      banner: { js: ESM_REQUIRE_BANNER },
       // Nothing is external: every dependency, the AWS SDK included, is pinned by the lock file.
       external: [],
       minify: options.minify ?? true,
-      // Error and class names survive minification: Step Functions matches errors by name.
-      keepNames: true,
       sourcemap: false,
       legalComments: 'eof',
       charset: 'utf8',

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 
 export const PREBUILT_CHARTS_MODULE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'prebuilt.ts');
 
@@ -15,6 +15,18 @@ export const PREBUILT_CHARTS_MODULE = path.join(path.dirname(fileURLToPath(impor
  * an ES module has none, so give it one.
  */
 export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** What every bundle of the functions' code shares: the Lambda bundles and the local runner's step host. */
+export const FUNCTION_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  // Prefer packages' ES module builds: they tree-shake (the AWS SDK's especially).
+  mainFields: ['module', 'main'],
+  banner: { js: ESM_REQUIRE_BANNER },
+  // Error and class names survive minification: Step Functions matches errors by name.
+  keepNames: true,
+} as const satisfies BuildOptions;
 
 /** The source of the module that replaces functions/charts/prebuilt.ts in Lambda bundles. */
 export function prebuiltChartsSource(files: ReadonlyMap<string, Uint8Array>): string {

@@ -3,12 +3,11 @@
  * held to a limit here (everything shares one heap): the process executor does that. This one
  * is for tests that hand the steps in-process hooks (a wrapped bucket).
  */
-import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import type { StepHandler } from '../../functions/handlers/step.js';
 import type { StepExecutor, StepLimits, StepRun } from './state-machine.js';
 import type { PipelineStep } from '../../functions/config/functions.js';
 import { lambdaTimeoutError } from './lambda-errors.js';
+import { lambdaContext, localFunctionArn } from './lambda-context.js';
 
 export class InProcessStepExecutor implements StepExecutor {
   constructor(
@@ -18,22 +17,8 @@ export class InProcessStepExecutor implements StepExecutor {
 
   async run(step: PipelineStep, input: unknown, limits: StepLimits): Promise<StepRun> {
     const timeoutMs = limits.timeoutSeconds * 1000;
-    const deadline = Date.now() + timeoutMs;
     const name = this.functionName(step);
-    const context = {
-      functionName: name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:us-west-2:000000000000:function:${name}`,
-      memoryLimitInMB: String(limits.memoryMb),
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${name}`,
-      logStreamName: 'local',
-      callbackWaitsForEmptyEventLoop: false,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    } satisfies Context;
+    const context = lambdaContext({ functionName: name, functionArn: localFunctionArn(name), memoryMb: limits.memoryMb, timeoutMs });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(lambdaTimeoutError(step, limits)), timeoutMs);

@@ -25,6 +25,7 @@ import { LambdaRuntimeError, lambdaExitError, lambdaOutOfMemoryError, lambdaTime
 import type { LocalDepsSpec } from './local-deps.js';
 import { stepHostBundle } from './step-host-bundle.js';
 import type { HostMessage, InvokeMessage } from './step-protocol.js';
+import { localFunctionArn } from './lambda-context.js';
 
 export interface ProcessExecutorOptions {
   readonly spec: LocalDepsSpec;
@@ -205,7 +206,7 @@ export class ProcessStepExecutor implements StepExecutor {
           input,
           spec: this.options.spec,
           functionName: name,
-          functionArn: `arn:aws:lambda:us-west-2:000000000000:function:${name}`,
+          functionArn: localFunctionArn(name),
           memoryMb: limits.memoryMb,
           timeoutMs: limits.timeoutSeconds * 1000,
         },

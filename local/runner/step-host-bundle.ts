@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildChartsFiles, CHARTS_SOURCE_DIRECTORY } from '../../functions/charts/page-files.js';
-import { ESM_REQUIRE_BANNER, prebuiltChartsPlugin, prebuiltChartsSource } from '../../functions/charts/prebuilt-bundling.js';
+import { FUNCTION_BUNDLE_OPTIONS, prebuiltChartsPlugin, prebuiltChartsSource } from '../../functions/charts/prebuilt-bundling.js';
 
 const ENTRY = fileURLToPath(new URL('./step-host.ts', import.meta.url));
 const CACHE = path.join(os.tmpdir(), `usage-pipeline-step-host-${createHash('sha256').update(ENTRY).digest('hex').slice(0, 12)}`);
@@ -46,14 +46,10 @@ async function build(): Promise<string> {
     entryPoints: [ENTRY],
     write: false,
     outfile: path.join(CACHE, 'step-host.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
+    ...FUNCTION_BUNDLE_OPTIONS,
+    mainFields: [...FUNCTION_BUNDLE_OPTIONS.mainFields],
+    // The local runner runs on this machine's Node (20 or later), not Lambda's.
     target: 'node20',
-    mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_BANNER },
-    // Error names survive: Step Functions matches errors by name.
-    keepNames: true,
     metafile: true,
     logLevel: 'silent',
     plugins: [prebuiltChartsPlugin(() => charts)],

@@ -7,13 +7,12 @@
  * A sandbox dies with its caller: when the parent goes away (a crash, SIGKILL) the channel
  * closes and this process exits at once, as an aborted invocation would stop mattering.
  */
-import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import { STEPS } from '../../functions/handlers/steps.js';
 import type { CheckpointName } from '../../functions/pipeline/deps.js';
 import type { Log } from '../../functions/core/log.js';
 import { createLocalDeps, type LocalDeps, type LocalDepsSpec } from './local-deps.js';
 import type { HostMessage, InvokeMessage } from './step-protocol.js';
+import { lambdaContext } from './lambda-context.js';
 
 const pendingCheckpoints = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 let nextCheckpoint = 0;
@@ -35,24 +34,6 @@ function checkpoint(name: CheckpointName): Promise<void> {
     pendingCheckpoints.set(id, { resolve, reject });
     send({ type: 'checkpoint', id, name });
   });
-}
-
-function lambdaContext(message: InvokeMessage): Context {
-  const deadline = Date.now() + message.timeoutMs;
-  return {
-    functionName: message.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: message.functionArn,
-    memoryLimitInMB: String(message.memoryMb),
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${message.functionName}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 async function invoke(message: InvokeMessage): Promise<void> {
