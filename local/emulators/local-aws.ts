@@ -270,7 +270,7 @@ const SQLITE_HOOKS = `export async function resolve(specifier, context, nextReso
 }`;
 
 /** Imports fauxqs once, first making `node:sqlite` resolvable for it where Node lacks it. */
-function loadFauxqs(): Promise<Fauxqs> {
+export function loadFauxqs(): Promise<Fauxqs> {
   fauxqs ??= (async () => {
     if (!isBuiltin('node:sqlite')) {
       try {

@@ -1,31 +1,15 @@
 /**
- * fauxqs (an SNS/SQS emulator) started in the jest process on 127.0.0.1.
- *
- * fauxqs 2 imports `node:sqlite` for its optional persistence, which Node 20 does not have;
- * without `dataDir` it never uses it, so on Node 20 the module is replaced by a stub that
- * fails loudly if it ever were used.
+ * fauxqs (an SNS/SQS emulator) started in the jest process on 127.0.0.1, loaded as the local
+ * world loads it (local/emulators/local-aws.ts; under jest, `node:sqlite` is mapped to a stub
+ * by jest.config.js on Node 20).
  */
-import { builtinModules } from 'node:module';
-import { jest } from '@jest/globals';
 import type { FauxqsServer } from 'fauxqs';
+import { loadFauxqs } from '../../../local/emulators/local-aws.js';
 
 export type { FauxqsServer };
 
 export async function startFauxqsServer(): Promise<FauxqsServer> {
-  if (!builtinModules.includes('sqlite')) {
-    jest.unstable_mockModule(
-      'node:sqlite',
-      () => ({
-        DatabaseSync: class {
-          constructor() {
-            throw new Error('node:sqlite is not available on this Node version (fauxqs persistence is not used in tests)');
-          }
-        },
-      }),
-      { virtual: true },
-    );
-  }
-  const { startFauxqs } = await import('fauxqs');
+  const { startFauxqs } = await loadFauxqs();
   return startFauxqs({ port: 0, logger: false });
 }
 
