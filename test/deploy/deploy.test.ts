@@ -26,7 +26,7 @@ import { RETAINED_TYPES } from '../../infra/destroy.js';
 import { fixture } from '../support/fixtures.js';
 import { describeWith } from '../support/requirements.js';
 import { clientsFor, createOldSystem, OLD_SYSTEM, removeManagedPolicies, snapshot, type Clients } from './account.js';
-import { MotoDeployment, progress, workTreeStatus } from './deployment.js';
+import { MotoDeployment, progress, synthFootprint } from './deployment.js';
 import { startMoto, type Moto } from './moto.js';
 import { deployedDeps, drainUntilEmpty, recordingLog, sendBodies, withCompetingWriter } from './pipeline-run.js';
 import { keepTemporaryFiles } from '../support/temp.js';
@@ -83,10 +83,10 @@ describeWith(['moto', 'terraform', 'fixtures'], 'deploying the stack into moto',
     story(async () => {
       const { moto, deployment, clients } = await account('new-account');
 
-      const treeBefore = workTreeStatus();
+      const treeBefore = synthFootprint();
       await deployment.synth();
       // `npm run synth` leaves the work tree as it found it (cdktf.json keeps its projectId).
-      expect(workTreeStatus()).toBe(treeBefore);
+      expect(synthFootprint()).toBe(treeBefore);
       await deployment.init();
       expect(await deployment.apply()).toEqual({ add: resourceCount(deployment.stackDir), change: 0, import: 0, remove: 0 });
       await deployment.expectEmptyPlan();

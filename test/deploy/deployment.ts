@@ -4,7 +4,7 @@
  * either does what it should or throws one message naming the resource and moto's answer.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STACK_NAME } from '../../infra/stack.js';
 import { terraformEnvironment } from '../../infra/terraform-cli.js';
@@ -165,10 +165,15 @@ export function describePlannedChanges(showJson: string): string {
   return lines.join('\n');
 }
 
-/** `git status --porcelain` of the project, or undefined outside a git work tree. */
-export function workTreeStatus(): string | undefined {
+/**
+ * What `npm run synth` could leave in the work tree: the bytes of cdktf.json (where cdktf writes
+ * a projectId) and the files git sees as untracked. Edits elsewhere, made while the test runs,
+ * do not count. Undefined outside a git work tree.
+ */
+export function synthFootprint(): string | undefined {
   try {
-    return execFileSync('git', ['-C', PROJECT_ROOT, 'status', '--porcelain'], { encoding: 'utf8' });
+    const untracked = execFileSync('git', ['-C', PROJECT_ROOT, 'ls-files', '--others', '--exclude-standard'], { encoding: 'utf8' });
+    return `cdktf.json:\n${readFileSync(path.join(PROJECT_ROOT, 'cdktf.json'), 'utf8')}\nuntracked:\n${untracked}`;
   } catch {
     return undefined;
   }
