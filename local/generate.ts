@@ -59,25 +59,3 @@ export function generateMessages(options: GenerateOptions): string[] {
   }
   return messages;
 }
-
-/**
- * The messages of an events file as their publisher sent them: an SNS envelope gives its
- * `Message`, any other line is taken as it is. For publishing a recorded file through a topic
- * again (tests); `local --events` replays the envelopes themselves (events-file.ts).
- */
-export function messagesFromEventsFile(text: string): string[] {
-  const messages: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(line);
-    } catch {
-      messages.push(line);
-      continue;
-    }
-    const { Type, Message } = (envelope ?? {}) as { Type?: unknown; Message?: unknown };
-    messages.push(Type === 'Notification' && typeof Message === 'string' ? Message : line);
-  }
-  return messages;
-}

@@ -35,12 +35,7 @@ export abstract class UsagePipelineError extends Error {
 /** The constructor of some project error, as the classifying code sees it. */
 export type ErrorClass = abstract new (...args: never[]) => UsagePipelineError;
 
-/** Whether a thrown value says that a retry may cure it. Read by property, so it holds across module copies. */
-export function isRetryable(error: unknown): boolean {
-  return error instanceof Error && (error as { retryable?: unknown }).retryable === true;
-}
-
-/** Whether a thrown value's message is meant for a person as it stands. */
+/** Whether a thrown value's message is meant for a person as it stands. Read by property, so it holds across module copies. */
 export function isUserFacing(error: unknown): error is Error {
   return error instanceof Error && (error as { userFacing?: unknown }).userFacing === true;
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { classifyMessage } from '../../functions/core/classify.js';
-import { messagesFromEventsFile } from '../../local/generate.js';
+import { messagesFromEventsFile } from '../support/pipeline.js';
 import { runCleanCli, type CleanRun } from '../support/aws-wire/cli.js';
 import { fakeAwsEnv, startFauxqsServer, type FauxqsServer } from '../support/aws-wire/fauxqs.js';
 import { tempDir } from '../support/temp.js';

@@ -3,10 +3,31 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { messagesFromEventsFile } from '../../local/generate.js';
 import { fixture } from './fixtures.js';
 
 const run = promisify(execFile);
+
+/**
+ * The messages of an events file as their publisher sent them: an SNS envelope gives its
+ * `Message`, any other line is taken as it is. For publishing a recorded file through a topic
+ * again; `local --events` replays the envelopes themselves (events-file.ts).
+ */
+export function messagesFromEventsFile(text: string): string[] {
+  const messages: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(line);
+    } catch {
+      messages.push(line);
+      continue;
+    }
+    const { Type, Message } = (envelope ?? {}) as { Type?: unknown; Message?: unknown };
+    messages.push(Type === 'Notification' && typeof Message === 'string' ? Message : line);
+  }
+  return messages;
+}
 
 export async function fixtureMessages(): Promise<string[]> {
   return messagesFromEventsFile(await fs.readFile(fixture('messages', 'sns-20250301.ndjson'), 'utf8'));

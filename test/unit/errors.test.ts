@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { isRetryable, isUserFacing, UsagePipelineError } from '../../functions/core/errors.js';
+import { isUserFacing, UsagePipelineError } from '../../functions/core/errors.js';
 import { ConfigurationError } from '../../functions/config/errors.js';
 import { PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
 import { TransientStorageError } from '../../functions/adapters/errors.js';
@@ -89,7 +89,7 @@ describe('the error classes', () => {
 
   it('say retryable and user-facing on the instance as the class does, and inherit it', () => {
     const error = new TransientStorageError('throttled', { operation: 'PutObject', bucket: 'b', key: 'k', code: 'SlowDown' });
-    expect([error.retryable, isRetryable(error), error.userFacing]).toEqual([true, true, false]);
+    expect([error.retryable, error.userFacing, error instanceof UsagePipelineError]).toEqual([true, false, true]);
     const refused = new ConfigurationError('bad setting');
     expect([refused.retryable, isUserFacing(refused), isUserFacing(new Error('plain'))]).toEqual([false, true, false]);
   });
