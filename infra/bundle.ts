@@ -95,7 +95,7 @@ export async function bundleFunctions(specs: readonly FunctionSpec[], options: B
     const directory = path.join(options.outDir, spec.name);
     const file = path.join(directory, BUNDLE_FILE);
     const output = result.metafile.outputs[path.relative(PROJECT_ROOT, file).split(path.sep).join('/')];
-    // Every pipeline step imports lambda-deps.ts, which imports the charts module: a bundle that
+    // Every pipeline step imports functions/wiring/lambda-deps.ts, which imports the charts module: a bundle that
     // holds the charts builder would be carrying esbuild, which Lambda does not have.
     if (output && CHARTS_BUILDER in output.inputs) throw new Error(`bundling ${entryOf(spec)}: ${CHARTS_BUILDER} (and esbuild) would be bundled; is ${CHARTS_MODULE} still the module the handlers import?`);
     await utimes(file, FIXED_MTIME, FIXED_MTIME);

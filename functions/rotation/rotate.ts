@@ -14,6 +14,7 @@
  * reports, steps and errors carry key id suffixes and timestamps, nothing more.
  */
 import { Redacted, scrub } from '../core/redacted.js';
+import { RUNTIME_DEFAULTS } from '../config/environment.js';
 
 export const SECRET_NAMES = {
   accessKeyId: 'AWS_ACCESS_KEY_ID',
@@ -104,7 +105,7 @@ export interface RotationReport {
 }
 
 export interface VerifyOptions {
-  /** Give up waiting for the new key after this long (default 90 s). */
+  /** Give up waiting for the new key after this long (default `RUNTIME_DEFAULTS.rotationVerifyTimeoutSeconds`). */
   readonly timeoutMs?: number;
   /** First pause between checks (default 2 s), doubling up to `maxDelayMs` (default 10 s). */
   readonly initialDelayMs?: number;
@@ -357,7 +358,7 @@ class Rotation {
   }
 
   private async verifyKey(created: NewAccessKey): Promise<{ ok: boolean; attempts: number; detail: string }> {
-    const timeout = this.options.verify?.timeoutMs ?? 90_000;
+    const timeout = this.options.verify?.timeoutMs ?? RUNTIME_DEFAULTS.rotationVerifyTimeoutSeconds * 1000;
     const maxDelay = this.options.verify?.maxDelayMs ?? 10_000;
     let delay = this.options.verify?.initialDelayMs ?? 2_000;
     const started = this.now().getTime();

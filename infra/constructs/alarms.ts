@@ -15,6 +15,7 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
 import { NAMESPACE } from '../../functions/core/metrics.js';
+import { SERVICE_NAMES } from '../../functions/config/environment.js';
 import { policyDocument } from '../iam.js';
 
 /**
@@ -25,7 +26,7 @@ import { policyDocument } from '../iam.js';
 export const DATA_AGE_METRIC = {
   namespace: NAMESPACE,
   metricName: 'DataAgeSeconds',
-  dimensions: { service: 'usage-pipeline-monitor' },
+  dimensions: { service: SERVICE_NAMES.monitor },
 } as const;
 
 export interface PipelineAlarmsProps {

@@ -12,7 +12,7 @@ import { prepareHome } from './home.js';
 import { createPipelineQueues, publishMessages, sendBodies, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
 import { STEPS } from '../../functions/handlers/steps.js';
 import type { StepHandler } from '../../functions/handlers/step.js';
-import { DEFAULT_CONFIG, type PipelineConfig } from '../../functions/pipeline/config.js';
+import { DEFAULT_CONFIG, type PipelineConfig } from '../../functions/config/pipeline.js';
 import { noCheckpoints, type CheckpointName, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog, type Log } from '../../functions/core/log.js';
 import type { RunReport } from '../../functions/pipeline/report.js';

@@ -31,6 +31,7 @@ import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy/index.j
 import { adoptedAddresses, RETAINED_TYPES, retainedAddresses } from '../../infra/destroy.js';
 import { FUNCTION_SPECS, PIPELINE_STEPS } from '../../functions/config/functions.js';
 import { STATE_OF_STEP } from '../../workflows/pipeline.js';
+import { SERVICE_NAMES } from '../../functions/config/environment.js';
 import {
   EVERY_OPTION,
   lambdaNamed,
@@ -342,7 +343,9 @@ describe('Lambda functions', () => {
     });
     const dlq = resourcesOf(plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events-dlq')![0];
     expect(env('monitor')).toEqual({
-      ...shared,
+      BUCKET_NAME: shared.BUCKET_NAME,
+      GITHUB_REPOSITORY: 'futel/usage',
+      GITHUB_BRANCH: 'gh-pages',
       QUEUE_URL: ref('aws_sqs_queue', queueName, 'url'),
       DEAD_LETTER_QUEUE_URL: ref('aws_sqs_queue', dlq, 'url'),
       STATE_MACHINE_ARN: 'arn:${data.aws_partition.partition.partition}:states:us-west-2:${data.aws_caller_identity.account.account_id}:stateMachine:usage-pipeline',
@@ -553,13 +556,11 @@ describe('alarms', () => {
 
   it('alarms when the data is older than 6 hours, or its age is not reported', () => {
     // The monitor publishes through Powertools Metrics, which adds its service name as a dimension.
-    const monitorSource = readFileSync(path.join(PROJECT_ROOT, 'functions', 'handlers', 'monitor.ts'), 'utf8');
-    expect(monitorSource).toContain("emfMetricsSink({ serviceName: 'usage-pipeline-monitor' })");
     expect(plain.json).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
       alarm_name: 'usage-pipeline-data-stale',
       namespace: 'UsagePipeline',
       metric_name: 'DataAgeSeconds',
-      dimensions: { service: 'usage-pipeline-monitor' },
+      dimensions: { service: SERVICE_NAMES.monitor },
       threshold: 6 * 3600,
       comparison_operator: 'GreaterThanThreshold',
       treat_missing_data: 'breaching',

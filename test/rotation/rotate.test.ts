@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { keySuffix, planRotation, rotateAccessKey, type RotationReport } from '../../functions/rotation/rotate.js';
 import { Redacted } from '../../functions/core/redacted.js';
-import { rotateWithConfig, type RotationConfig } from '../../functions/handlers/rotation-setup.js';
+import { rotateWithConfig, type RotationConfig } from '../../functions/wiring/rotation.js';
 import { expectInvariants, expectNoSecrets, mutations, OWNER, QUEUE_URL, REPO, SEEDED_AT, setUpUser, startHarness, stateOf, TOKEN, type Harness } from './harness.js';
 
 let h: Harness;

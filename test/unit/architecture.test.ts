@@ -16,10 +16,13 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'functions/rotation': ['functions/core', 'functions/config'],
   'functions/rerun': ['functions/core'],
   'functions/charts': ['functions/core'],
-  'functions/monitor': ['functions/core', 'functions/pipeline'],
+  'functions/monitor': ['functions/core', 'functions/config', 'functions/pipeline'],
   'functions/adapters': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/monitor', 'functions/rotation'],
   'functions/generator': ['functions/core', 'functions/adapters', 'functions/support'],
-  'functions/handlers': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/monitor', 'functions/rotation', 'functions/charts', 'functions/adapters', 'functions/support'],
+  // The composition root: builds the adapters each Lambda needs from its runtime configuration.
+  'functions/wiring': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/monitor', 'functions/rotation', 'functions/charts', 'functions/adapters'],
+  // Entry points only: middy over the pipeline's functions, with what wiring/ builds.
+  'functions/handlers': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/wiring'],
   workflows: ['functions/core', 'functions/config', 'functions/pipeline'],
   'functions/cli': [
     'functions/core',
@@ -32,6 +35,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'functions/adapters',
     'functions/generator',
     'functions/handlers',
+    'functions/wiring',
     'functions/support',
     'workflows',
     'local',
