@@ -13,7 +13,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { tokenFromSecretsManager, type TokenProvider } from '../adapters/github-token.js';
 import { ROTATION_ENVIRONMENT } from '../config/environment.js';
-import type { RotationOutcome, RotationReport } from '../rotation/rotate.js';
+import type { RotationOutcome, RotationReport } from '../rotation/model.js';
 import { rotateWithConfig, type RotationConfig } from './rotation.js';
 
 export interface RotateSecretsResult {

@@ -2,7 +2,8 @@
 import { createRotationOctokit, GitHubSecretStore, parseRepository } from '../adapters/github/actions-secrets.js';
 import { IamKeyManager } from '../adapters/iam-access-keys.js';
 import { IAM_USER_NAME } from '../config/environment.js';
-import { rotateAccessKey, type RotationOptions, type RotationReport } from '../rotation/rotate.js';
+import type { RotationReport } from '../rotation/model.js';
+import { rotateAccessKey, type RotationOptions } from '../rotation/rotate.js';
 
 export interface RotationConfig {
   /** `OWNER/NAME`. */

@@ -4,7 +4,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import sodium from 'libsodium-wrappers';
 import type { Redacted } from '../../core/redacted.js';
-import type { SecretStore } from '../../rotation/rotate.js';
+import type { SecretStore } from '../../rotation/model.js';
 import { REPOSITORY_NAME } from '../../config/environment.js';
 
 const RotationOctokit = Octokit.plugin(retry, throttling);

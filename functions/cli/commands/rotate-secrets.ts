@@ -1,6 +1,6 @@
 /** `usage-pipeline rotate-secrets`: a new IAM access key into the repository's Actions secrets, the old one retired. */
 import { Command, Option } from 'commander';
-import type { RotationReport, RotationStep } from '../../rotation/rotate.js';
+import type { RotationReport, RotationStep } from '../../rotation/model.js';
 import { RotationConfigError, rotateWithConfig, checkRotationConfig } from '../../wiring/rotation.js';
 import { tokenFromEnvironment } from '../../adapters/github-token.js';
 import { UserFacingError } from '../errors.js';
