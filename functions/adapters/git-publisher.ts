@@ -21,7 +21,8 @@ import {
   type PublishResult,
 } from '../core/publisher.js';
 import { gitBlobSha } from './git/blob-id.js';
-import { GitRepository, type GitIdentity, type TreeChange } from './git/repository.js';
+import { GitRepository, type GitIdentity } from './git/repository.js';
+import type { TreeChange } from './git/tree-edit.js';
 import { describeEdits, WorkTree } from './git/work-tree.js';
 import { RUNTIME_DEFAULTS } from '../config/environment.js';
 
