@@ -1,4 +1,6 @@
 /** The Lambdas' runtime contract: what each kind of function reads from its environment, and what it refuses. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import {
   ConfigurationError,
@@ -11,6 +13,7 @@ import {
 } from '../../functions/config/environment.js';
 import { DEFAULT_CONFIG } from '../../functions/config/pipeline.js';
 import type { Day } from '../../functions/core/days.js';
+import { PROJECT_ROOT } from '../support/fixtures.js';
 
 const STEP = { BUCKET_NAME: 'logpublish', GITHUB_REPOSITORY: 'futel/usage' };
 
@@ -113,5 +116,12 @@ describe('the variables', () => {
   it('each have an example of a value the functions accept', () => {
     const env = Object.fromEntries(Object.values(VARIABLES).map((variable) => [variable.name, variable.example]));
     for (const contract of [PIPELINE_STEP_ENVIRONMENT, MONITOR_ENVIRONMENT, ROTATION_ENVIRONMENT]) expect(() => contract.read(env)).not.toThrow();
+  });
+
+  it('are all listed in the README, and nothing else is', () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('**What each function is told.**'), readme.indexOf('**Existing resources.**'));
+    const listed = [...section.matchAll(/^\| ([^|]+) \|/gm)].flatMap(([, cell]) => [...cell!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map(([, name]) => name));
+    expect(listed.sort()).toEqual(Object.values(VARIABLES).map((variable) => variable.name).sort());
   });
 });
