@@ -106,7 +106,7 @@ export const InfraConfigSchema = z
         maxDrainIterations: z.number().int().min(1).max(100),
       })
       .strict(),
-    /** The drain's budget per invocation (functions/pipeline/config.ts). */
+    /** The drain's budget per invocation (functions/config/pipeline.ts). */
     drain: z
       .object({
         maxMessages: z.number().int().positive(),

@@ -19,7 +19,7 @@ import { SERVICE_NAMES } from '../../functions/config/environment.js';
 import { policyDocument } from '../iam.js';
 
 /**
- * The freshness metric the monitor Lambda publishes (functions/handlers/monitor.ts): the age,
+ * The freshness metric the monitor Lambda publishes (functions/wiring/monitor.ts): the age,
  * in seconds, of the published data (`data/last_updated.txt`). Powertools Metrics adds the
  * service name as a `service` dimension, and an alarm must name every dimension to match.
  */
