@@ -8,7 +8,7 @@
  * for a module holding the built files.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildChartsFiles } from '../functions/charts/page-files.js';
@@ -89,28 +89,12 @@ export async function bundleFunctions(specs: readonly FunctionSpec[], options: B
     const directory = path.join(options.outDir, spec.name);
     const file = path.join(directory, BUNDLE_FILE);
     const output = result.metafile.outputs[path.relative(PROJECT_ROOT, file).split(path.sep).join('/')];
-    // Every pipeline step imports lambda-deps.ts, which imports the charts module: a bundle that
+    // Every pipeline step imports functions/wiring/lambda-deps.ts, which imports the charts module: a bundle that
     // holds the charts builder would be carrying esbuild, which Lambda does not have.
     if (output && CHARTS_BUILDER in output.inputs) throw new Error(`bundling ${entryOf(spec)}: ${CHARTS_BUILDER} (and esbuild) would be bundled; is ${CHARTS_MODULE} still the module the handlers import?`);
     await utimes(file, FIXED_MTIME, FIXED_MTIME);
     const bytes = await readFile(file);
     bundles.push({ name: spec.name, directory, file, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
   }
-  return new Map(bundles.map((bundle) => [bundle.name, bundle]));
-}
-
-/** For tests that do not look at the code: a tiny handler per function, written in no time. */
-export async function writeStubBundles(specs: readonly FunctionSpec[], outDir: string): Promise<Map<string, LambdaBundle>> {
-  const bundles = await Promise.all(
-    specs.map(async (spec): Promise<LambdaBundle> => {
-      const directory = path.join(outDir, spec.name);
-      const file = path.join(directory, BUNDLE_FILE);
-      await mkdir(directory, { recursive: true });
-      const text = `export const handler = async () => ({ stub: ${JSON.stringify(spec.name)} });\n`;
-      await writeFile(file, text);
-      await utimes(file, FIXED_MTIME, FIXED_MTIME);
-      return { name: spec.name, directory, file, bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
-    }),
-  );
   return new Map(bundles.map((bundle) => [bundle.name, bundle]));
 }

@@ -13,9 +13,11 @@ import { z } from 'zod';
 import { DEFAULT_PRODUCTION_HOSTS } from '../functions/core/classify.js';
 import { isoDay, parseIsoDay } from '../functions/core/days.js';
 import { DEFAULT_LAYOUTS, LAYOUTS } from '../functions/core/layouts.js';
-import { DEFAULT_CONFIG as PIPELINE_DEFAULTS } from '../functions/pipeline/config.js';
+import { DEFAULT_CONFIG as PIPELINE_DEFAULTS } from '../functions/config/pipeline.js';
 import { FUNCTION_NAMES, type FunctionName } from '../functions/config/functions.js';
 import { ConfigurationError } from '../functions/config/errors.js';
+import { REPOSITORY_NAME, RUNTIME_DEFAULTS } from '../functions/config/environment.js';
+import { DEFINITION_DEFAULTS } from '../workflows/pipeline.js';
 
 export const CONFIG_FILE_NAME = 'usage-pipeline.config.json';
 export const CONFIG_PATH_VARIABLE = 'USAGE_PIPELINE_CONFIG';
@@ -68,7 +70,7 @@ export const InfraConfigSchema = z
       .refine((layouts) => layouts.includes('date'), 'must include "date" (the web UI reads it)'),
     github: z
       .object({
-        repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'OWNER/NAME'),
+        repository: z.string().regex(REPOSITORY_NAME, 'OWNER/NAME'),
         branch: z.string().regex(/^(?!\/|.*\/\/|.*\.\.|.*\.lock$|.*\/$)[A-Za-z0-9._/-]{1,200}$/, 'a branch name'),
       })
       .strict(),
@@ -107,7 +109,7 @@ export const InfraConfigSchema = z
         maxDrainIterations: z.number().int().min(1).max(100),
       })
       .strict(),
-    /** The drain's budget per invocation (functions/pipeline/config.ts). */
+    /** The drain's budget per invocation (functions/config/pipeline.ts). */
     drain: z
       .object({
         maxMessages: z.number().int().positive(),
@@ -160,7 +162,7 @@ export const DEFAULT_INFRA_CONFIG: InfraConfig = {
   productionHosts: [...DEFAULT_PRODUCTION_HOSTS],
   firstDay: PIPELINE_DEFAULTS.firstDay === null ? 'none' : isoDay(PIPELINE_DEFAULTS.firstDay),
   layouts: [...DEFAULT_LAYOUTS],
-  github: { repository: 'futel/usage', branch: 'gh-pages' },
+  github: { repository: 'futel/usage', branch: RUNTIME_DEFAULTS.githubBranch },
   schedule: 'rate(4 hours)',
   rotationSchedule: 'cron(0 16 1 * ? *)',
   monitorSchedule: 'rate(15 minutes)',
@@ -168,9 +170,15 @@ export const DEFAULT_INFRA_CONFIG: InfraConfig = {
   scheduleEnabled: true,
   rotationScheduleEnabled: true,
   monitorScheduleEnabled: true,
-  alarms: { dataAgeHours: 6, publishBacklogHours: 6, periodMinutes: 5 },
+  alarms: { dataAgeHours: RUNTIME_DEFAULTS.maxDataAgeSeconds / 3600, publishBacklogHours: 6, periodMinutes: 5 },
   logRetentionDays: 365,
-  stateMachine: { timeoutSeconds: 3_600, logLevel: 'ALL', mergeConcurrency: 8, buildConcurrency: 8, maxDrainIterations: 10 },
+  stateMachine: {
+    timeoutSeconds: DEFINITION_DEFAULTS.timeoutSeconds,
+    logLevel: 'ALL',
+    mergeConcurrency: DEFINITION_DEFAULTS.mergeConcurrency,
+    buildConcurrency: DEFINITION_DEFAULTS.buildConcurrency,
+    maxDrainIterations: DEFINITION_DEFAULTS.maxDrainIterations,
+  },
   drain: {
     maxMessages: PIPELINE_DEFAULTS.drain.maxMessages,
     flushMessages: PIPELINE_DEFAULTS.drain.flushMessages,
@@ -178,7 +186,7 @@ export const DEFAULT_INFRA_CONFIG: InfraConfig = {
     timeBudgetSeconds: PIPELINE_DEFAULTS.drain.timeBudgetMs / 1000,
   },
   summaryBackfillMonths: PIPELINE_DEFAULTS.summaryBackfillMonths,
-  rotationVerifyTimeoutSeconds: 90,
+  rotationVerifyTimeoutSeconds: RUNTIME_DEFAULTS.rotationVerifyTimeoutSeconds,
   functions: {},
   adoptExisting: { bucket: false, iamGroups: false, iamPolicies: false },
   tags: {},

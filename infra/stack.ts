@@ -8,6 +8,8 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { FUNCTION_SPECS, type FunctionSpec, PIPELINE_STEPS, type PipelineStep } from '../functions/config/functions.js';
+import type { PipelineConfig } from '../functions/config/pipeline.js';
+import { parseIsoDay } from '../functions/core/days.js';
 import type { LambdaBundle } from './bundle.js';
 import type { InfraConfig } from './config.js';
 import { PipelineAlarms } from './constructs/alarms.js';
@@ -42,19 +44,21 @@ export function sizingOf(spec: FunctionSpec, config: InfraConfig): FunctionSizin
   };
 }
 
-/** The settings every pipeline step reads from its environment (functions/pipeline/config.ts). */
-export function pipelineSettings(config: InfraConfig): Record<string, string> {
+/** The settings every pipeline step is given, from the deployment's configuration. */
+export function pipelineSettings(config: InfraConfig): PipelineConfig {
   return {
-    PRODUCTION_HOSTS: config.productionHosts.join(','),
-    FIRST_DAY: config.firstDay,
-    LAYOUTS: config.layouts.join(','),
-    DRAIN_MAX_MESSAGES: String(config.drain.maxMessages),
-    DRAIN_FLUSH_MESSAGES: String(config.drain.flushMessages),
-    DRAIN_WAIT_SECONDS: String(config.drain.receiveWaitSeconds),
-    DRAIN_TIME_BUDGET_SECONDS: String(config.drain.timeBudgetSeconds),
+    productionHosts: config.productionHosts,
+    firstDay: config.firstDay === 'none' ? null : parseIsoDay(config.firstDay),
+    layouts: config.layouts,
+    drain: {
+      maxMessages: config.drain.maxMessages,
+      flushMessages: config.drain.flushMessages,
+      receiveWaitSeconds: config.drain.receiveWaitSeconds,
+      timeBudgetMs: config.drain.timeBudgetSeconds * 1000,
+    },
     // The lock of a run outlives no execution: both end after the state machine's timeout.
-    LOCK_TTL_SECONDS: String(config.stateMachine.timeoutSeconds),
-    SUMMARY_BACKFILL_MONTHS: String(config.summaryBackfillMonths),
+    lockTtlSeconds: config.stateMachine.timeoutSeconds,
+    summaryBackfillMonths: config.summaryBackfillMonths,
   };
 }
 

@@ -16,12 +16,12 @@
  * the last three never touch the queue.
  */
 import type { PipelineStep } from '../functions/config/functions.js';
+import { DEFAULT_EXECUTION_TIMEOUT_SECONDS } from '../functions/config/pipeline.js';
 import { emptyTotals } from '../functions/pipeline/drain.js';
 import type { ErrorClass } from '../functions/core/errors.js';
 import { PublishConflictError } from '../functions/core/publisher.js';
 import { InvalidInputError, TransientError } from '../functions/pipeline/errors.js';
 import { TransientQueueError, TransientStorageError } from '../functions/adapters/errors.js';
-
 
 /** The Task state that runs each step, so the local runner can map states to handlers. */
 export const STATE_OF_STEP: Record<PipelineStep, string> = {
@@ -50,6 +50,16 @@ export interface PipelineDefinitionOptions {
   readonly taskTimeoutSeconds?: number;
 }
 
+/** The settings of a definition built without them; the deployment's configuration starts from these. */
+export const DEFINITION_DEFAULTS = {
+  mergeConcurrency: 8,
+  buildConcurrency: 8,
+  maxDrainIterations: 10,
+  timeoutSeconds: DEFAULT_EXECUTION_TIMEOUT_SECONDS,
+  // Lambda's own maximum: no function may run longer.
+  taskTimeoutSeconds: 900,
+} as const satisfies Required<Omit<PipelineDefinitionOptions, 'functions'>>;
+
 /** Lambda's own failures that a later invocation may not meet (the service's, not the function's). */
 const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
 
@@ -66,7 +76,7 @@ type Json = Record<string, unknown>;
 
 export function buildPipelineDefinition(options: PipelineDefinitionOptions): Json {
   const fn = options.functions;
-  const taskTimeout = options.taskTimeoutSeconds ?? 900;
+  const taskTimeout = options.taskTimeoutSeconds ?? DEFINITION_DEFAULTS.taskTimeoutSeconds;
   const retry = [
     { ErrorEquals: [...RETRIED_ERRORS], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
   ];
@@ -98,7 +108,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
 
   return {
     Comment: 'usage-pipeline: drain the queue, merge days, build the changed shards, publish to gh-pages',
-    TimeoutSeconds: options.timeoutSeconds ?? 3_600,
+    TimeoutSeconds: options.timeoutSeconds ?? DEFINITION_DEFAULTS.timeoutSeconds,
     StartAt: 'BeginRun',
     States: {
       BeginRun: task(
@@ -138,7 +148,7 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
           {
             And: [
               { Variable: '$.drain.more', BooleanEquals: true },
-              { Variable: '$.drain.iteration', NumericLessThan: options.maxDrainIterations ?? 10 },
+              { Variable: '$.drain.iteration', NumericLessThan: options.maxDrainIterations ?? DEFINITION_DEFAULTS.maxDrainIterations },
             ],
             Next: 'Drain',
           },
@@ -146,9 +156,9 @@ export function buildPipelineDefinition(options: PipelineDefinitionOptions): Jso
         Default: 'ListStagedDays',
       },
       ListStagedDays: task('list-staged', runId, { ResultPath: '$.staged', Catch: onFailure, Next: 'MergeMonths' }),
-      MergeMonths: perMonth('MergeMonth', 'merge-month', '$.staged.months', options.mergeConcurrency ?? 8, 'DetectChanges'),
+      MergeMonths: perMonth('MergeMonth', 'merge-month', '$.staged.months', options.mergeConcurrency ?? DEFINITION_DEFAULTS.mergeConcurrency, 'DetectChanges'),
       DetectChanges: task('detect-changes', { ...runId, 'mode.$': '$.run.mode' }, { ResultPath: '$.changes', Catch: onFailure, Next: 'BuildMonths' }),
-      BuildMonths: perMonth('BuildMonth', 'build-month', '$.changes.months', options.buildConcurrency ?? 8, 'Finalize'),
+      BuildMonths: perMonth('BuildMonth', 'build-month', '$.changes.months', options.buildConcurrency ?? DEFINITION_DEFAULTS.buildConcurrency, 'Finalize'),
       Finalize: task('finalize', runId, { ResultPath: '$.finalized', Catch: onFailure, Next: 'Publish' }),
       Publish: task('publish', runId, { ResultPath: '$.published', Catch: onFailure, Next: 'FinishRun' }),
       FinishRun: task(

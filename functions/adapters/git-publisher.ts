@@ -21,8 +21,10 @@ import {
   type PublishResult,
 } from '../core/publisher.js';
 import { gitBlobSha } from './git/blob-id.js';
-import { GitRepository, type GitIdentity, type TreeChange } from './git/repository.js';
+import { GitRepository, type GitIdentity } from './git/repository.js';
+import type { TreeChange } from './git/tree-edit.js';
 import { describeEdits, WorkTree } from './git/work-tree.js';
+import { RUNTIME_DEFAULTS } from '../config/environment.js';
 
 export interface LocalGitPublisherOptions {
   readonly branch?: string;
@@ -54,7 +56,7 @@ export class LocalGitPublisher implements Publisher {
 
   /** Opens the repository at `directory`, creating it (with a work tree on the branch) when missing. */
   static async open(directory: string, options: LocalGitPublisherOptions = {}): Promise<LocalGitPublisher> {
-    const branch = options.branch ?? 'gh-pages';
+    const branch = options.branch ?? RUNTIME_DEFAULTS.githubBranch;
     const dir = path.resolve(directory);
     const exists = await fs.stat(path.join(dir, '.git')).then(() => true, () => false);
     const empty = !(await fs.readdir(dir).then((entries) => entries.length > 0, () => false));

@@ -34,6 +34,7 @@ import { RemoteTree } from './github/remote-tree.js';
 import { DEFAULT_PUBLISH_BUDGET, RequestBudget } from './github/request-budget.js';
 import { DEFAULT_TREE_BOUNDS, TreeWriter, type TreeBounds } from './github/tree-writer.js';
 import { AdapterError } from './errors.js';
+import { RUNTIME_DEFAULTS } from '../config/environment.js';
 
 export { GitHubApiError, type GitHubLog, type LogLevel, type TokenSource } from './github/client.js';
 export { gitBlobSha } from './github/git-objects.js';
@@ -114,7 +115,7 @@ export class GitHubPublisher implements Publisher {
   private readonly branch: GitHubBranch;
 
   constructor(private readonly options: GitHubPublisherOptions) {
-    this.branchName = options.branch ?? 'gh-pages';
+    this.branchName = options.branch ?? RUNTIME_DEFAULTS.githubBranch;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.bounds = {

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { awsErrorMessage } from './aws-error.js';
 import { Redacted } from '../core/redacted.js';
-import type { AccessKeyInfo, KeyManager, KeyStatus, NewAccessKey } from '../rotation/rotate.js';
+import type { AccessKeyInfo, KeyManager, KeyStatus, NewAccessKey } from '../rotation/model.js';
 
 export interface IamKeyManagerOptions {
   user: string;

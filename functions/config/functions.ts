@@ -35,8 +35,8 @@ export interface BucketAccess {
 }
 
 /**
- * Which environment a function is given: the pipeline steps and the monitor build their
- * dependencies with functions/handlers/lambda-deps.ts; the rotation reads its own.
+ * Which environment a function is given and reads: `ENVIRONMENT_OF_KIND` in
+ * functions/config/environment.ts.
  */
 export type FunctionKind = 'pipeline-step' | 'rotation' | 'monitor';
 
@@ -192,7 +192,7 @@ const OTHER_SPECS: readonly FunctionSpec[] = [
     kind: 'rotation',
     description: "Rotates the GitHub Actions user's access key kept in the repository's Actions secrets",
     memoryMb: 256,
-    // Must exceed ROTATION_VERIFY_TIMEOUT_SECONDS (90 s by default) with room for GitHub's retries.
+    // Must exceed the verify timeout (RUNTIME_DEFAULTS.rotationVerifyTimeoutSeconds, 90 s) with room for GitHub's retries.
     timeoutSeconds: 300,
     // Two rotations at once could each mint a key and retire the other's.
     reservedConcurrency: 1,

@@ -1,5 +1,5 @@
 /** Lambda entry point of the `begin-run` step. */
-import { lambdaDeps, lambdaMiddlewares } from './lambda-deps.js';
+import { lambdaDeps, lambdaMiddlewares } from '../wiring/lambda-deps.js';
 import { beginRunStep } from './steps.js';
 
 export const handler = beginRunStep(lambdaDeps, ...lambdaMiddlewares());

@@ -1,5 +1,5 @@
 /** Lambda entry point of the `detect-changes` step. */
-import { lambdaDeps, lambdaMiddlewares } from './lambda-deps.js';
+import { lambdaDeps, lambdaMiddlewares } from '../wiring/lambda-deps.js';
 import { detectChangesStep } from './steps.js';
 
 export const handler = detectChangesStep(lambdaDeps, ...lambdaMiddlewares());

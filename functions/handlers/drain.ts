@@ -1,5 +1,5 @@
 /** Lambda entry point of the `drain` step. */
-import { lambdaDeps, lambdaMiddlewares } from './lambda-deps.js';
+import { lambdaDeps, lambdaMiddlewares } from '../wiring/lambda-deps.js';
 import { drainStep } from './steps.js';
 
 export const handler = drainStep(lambdaDeps, ...lambdaMiddlewares());

@@ -1,5 +1,5 @@
 /** Lambda entry point of the `list-staged` step. */
-import { lambdaDeps, lambdaMiddlewares } from './lambda-deps.js';
+import { lambdaDeps, lambdaMiddlewares } from '../wiring/lambda-deps.js';
 import { listStagedStep } from './steps.js';
 
 export const handler = listStagedStep(lambdaDeps, ...lambdaMiddlewares());

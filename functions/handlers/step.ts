@@ -8,22 +8,9 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { type PipelineDeps } from '../pipeline/deps.js';
 import { InvalidInputError } from '../pipeline/errors.js';
-import { RUN_ID } from '../pipeline/run-records.js';
-import { parseCompactDay, type Day, type Month } from '../core/days.js';
 
 export type DepsProvider = () => Promise<PipelineDeps>;
 export type StepHandler<R> = middy.MiddyfiedHandler<unknown, R, Error, Context>;
-
-export const RunId = z.string().regex(RUN_ID, 'expected a run id (letters, digits, _ . -)');
-export const DayKey = z
-  .string()
-  .refine((text) => parseCompactDay(text) !== null, { message: 'expected a real date as YYYYMMDD' })
-  .transform((text) => text as Day);
-
-export const MonthKey = z
-  .string()
-  .refine((text) => /^\d{6}$/.test(text) && parseCompactDay(`${text}01`) !== null, { message: 'expected a month as YYYYMM' })
-  .transform((text) => text as Month);
 
 /** Refuses input that does not match the schema, naming the field and the problem. */
 export function validateInput<S extends z.ZodType>(step: string, schema: S): MiddlewareObj<unknown, unknown, Error, Context> {

@@ -4,6 +4,7 @@
  */
 import type { LockView } from '../pipeline/lock.js';
 import type { MetricPoint } from '../core/metrics.js';
+import { RUNTIME_DEFAULTS } from '../config/environment.js';
 
 export interface QueueDepth {
   readonly visible: number;
@@ -49,8 +50,6 @@ export interface PipelineStatus {
   readonly problems: readonly string[];
 }
 
-export const DEFAULT_MAX_AGE_SECONDS = 6 * 3600;
-
 /** `2021-11-23 23:24:24+00:00` or `…24.123456+00:00` (Python's `str(datetime)`) → a Date. */
 export function parsePythonTimestamp(text: string): Date | null {
   const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?([+-]\d{2}:\d{2})$/.exec(text.trim());
@@ -63,7 +62,7 @@ export function parsePythonTimestamp(text: string): Date | null {
 
 export async function checkStatus(sources: StatusSources, options: { now?: Date; maxAgeSeconds?: number } = {}): Promise<PipelineStatus> {
   const now = options.now ?? new Date();
-  const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
+  const maxAgeSeconds = options.maxAgeSeconds ?? RUNTIME_DEFAULTS.maxDataAgeSeconds;
   const [lastUpdated, queue, deadLetters, lastRun, lock, publishBacklog] = await Promise.all([
     sources.lastUpdated(),
     sources.queueDepth?.() ?? Promise.resolve(null),

@@ -4,7 +4,7 @@ import type { Log } from '../core/log.js';
 import type { ObjectStore } from '../core/object-store.js';
 import type { Publisher } from '../core/publisher.js';
 import type { MessageQueue } from '../core/queue.js';
-import type { PipelineConfig } from './config.js';
+import type { PipelineConfig } from '../config/pipeline.js';
 import type { MetricsSink } from '../core/metrics.js';
 
 export interface PipelineDeps {

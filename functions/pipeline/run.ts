@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 import { dayFromDate, isoDay, parseIsoDay, type Day } from '../core/days.js';
+import { type PipelineDeps } from './deps.js';
 import { InvalidInputError } from './errors.js';
+import { acquireLock } from './lock.js';
+import { sanitiseRunId } from './run-records.js';
 
 /** How the execution was started: by the schedule, or to re-run days without the queue. */
 export type RunMode = { kind: 'scheduled' } | { kind: 'rerun'; days: Day[] } | { kind: 'rebuild-all' };
@@ -18,6 +21,30 @@ const ExecutionInput = z.union([
   z.object({ days: z.array(DayInput).min(1).max(5_000) }).strict(),
   z.object({ rebuild: z.literal('all') }).strict(),
 ]);
+
+export interface BeginRunInput {
+  /** The execution's input, as started. */
+  readonly input: unknown;
+  readonly executionName: string;
+  readonly executionArn?: string;
+}
+
+export interface RunStart {
+  readonly runId: string;
+  /** False: another execution holds the lock, and this one ends at once. */
+  readonly acquired: boolean;
+  readonly mode: RunMode;
+  readonly startedAt: string;
+}
+
+/** Checks the execution's input and takes the run lock (the BeginRun step). */
+export async function beginRun(deps: PipelineDeps, { input, executionName, executionArn }: BeginRunInput): Promise<RunStart> {
+  const mode = parseExecutionInput(input, deps.clock());
+  const runId = sanitiseRunId(executionName);
+  const lock = await acquireLock(deps, runId, executionArn ? { kind: 'execution', executionArn } : undefined);
+  if (!lock.acquired) deps.log.warn('another execution holds the lock; exiting', { runId, heldBy: lock.heldBy, since: lock.since, holder: lock.holder });
+  return { runId, acquired: lock.acquired, mode, startedAt: deps.clock().toISOString() };
+}
 
 export function parseExecutionInput(input: unknown, today: Date): RunMode {
   const parsed = ExecutionInput.safeParse(input ?? {});

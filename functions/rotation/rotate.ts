@@ -14,102 +14,9 @@
  * reports, steps and errors carry key id suffixes and timestamps, nothing more.
  */
 import { Redacted, scrub } from '../core/redacted.js';
-
-export const SECRET_NAMES = {
-  accessKeyId: 'AWS_ACCESS_KEY_ID',
-  secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
-  queueUrl: 'QUEUE_URL',
-} as const;
-
-export type KeyStatus = 'Active' | 'Inactive';
-
-export interface AccessKeyInfo {
-  readonly id: string;
-  readonly status: KeyStatus;
-  readonly createdAt?: Date;
-}
-
-export interface NewAccessKey {
-  readonly id: string;
-  readonly secret: Redacted;
-  readonly createdAt?: Date;
-}
-
-/** The IAM side, bound to one user. */
-export interface KeyManager {
-  readonly user: string;
-  listKeys(): Promise<AccessKeyInfo[]>;
-  createKey(): Promise<NewAccessKey>;
-  setKeyStatus(id: string, status: KeyStatus): Promise<void>;
-  deleteKey(id: string): Promise<void>;
-  /**
-   * Whether AWS accepts the key yet: `rejected` while it is unknown (IAM is eventually
-   * consistent) or inactive. Throws for anything that says nothing about the key (network).
-   */
-  checkKey(key: NewAccessKey): Promise<'accepted' | 'rejected'>;
-}
-
-/** The GitHub side, bound to one repository. */
-export interface SecretStore {
-  readonly repository: string;
-  /** Reads what writing needs (the repository's public key), which also proves access. */
-  prepare(): Promise<void>;
-  /** When each named secret that exists was last updated. */
-  updatedAt(names: readonly string[]): Promise<Map<string, Date>>;
-  put(name: string, value: Redacted): Promise<void>;
-}
-
-export type RotationOutcome =
-  /** Done: secrets hold the new key, the old one is deleted. */
-  | 'rotated'
-  /** Nothing changed: what would happen is in `steps`. */
-  | 'dry-run'
-  /** Nothing changed: the starting state does not allow a rotation (or could not be read). */
-  | 'refused'
-  /** A step failed and everything done before it was undone. */
-  | 'rolled-back'
-  /** A step failed, or the old key could not be removed; the state is safe but needs a look. */
-  | 'incomplete';
-
-export type StepStatus = 'done' | 'failed' | 'planned' | 'skipped';
-
-export interface RotationStep {
-  readonly step: string;
-  readonly status: StepStatus;
-  readonly detail?: string;
-  readonly at: string;
-}
-
-export interface RotationReport {
-  readonly ok: boolean;
-  readonly outcome: RotationOutcome;
-  readonly dryRun: boolean;
-  readonly user: string;
-  readonly repository: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  /** `…WXYZ`: the last four characters of the key the secrets held before. */
-  readonly oldKey?: string;
-  readonly newKey?: string;
-  readonly newKeyCreatedAt?: string;
-  readonly deletedInactiveKey?: string;
-  /** Secrets written (or, in a dry run, to be written), in order. */
-  readonly secrets: readonly string[];
-  readonly verifyAttempts?: number;
-  /** The user's keys at the end (suffixes), when they could be listed. */
-  readonly keys?: readonly { key: string; status: KeyStatus }[];
-  readonly steps: readonly RotationStep[];
-  readonly warnings: readonly string[];
-  readonly error?: string;
-}
-
-export interface VerifyOptions {
-  /** Give up waiting for the new key after this long (default 90 s). */
-  readonly timeoutMs?: number;
-  /** First pause between checks (default 2 s), doubling up to `maxDelayMs` (default 10 s). */
-  readonly initialDelayMs?: number;
-  readonly maxDelayMs?: number;
-}
+import { SECRET_NAMES, type AccessKeyInfo, type KeyManager, type KeyStatus, type NewAccessKey, type RotationOutcome, type RotationReport, type RotationStep, type SecretStore, type StepStatus } from './model.js';
+import { keySuffix, planRotation, type RotationPlan } from './plan.js';
+import { staleSecrets, waitForKey, type KeyCheck, type VerifyOptions } from './verify.js';
 
 export interface RotationOptions {
   readonly keys: KeyManager;
@@ -121,37 +28,6 @@ export interface RotationOptions {
   readonly onStep?: (step: RotationStep) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => Date;
-}
-
-export function keySuffix(id: string): string {
-  return `…${id.slice(-4)}`;
-}
-
-export type RotationPlan =
-  | { readonly kind: 'refuse'; readonly reason: string }
-  | { readonly kind: 'rotate'; readonly old?: AccessKeyInfo; readonly deleteFirst?: AccessKeyInfo };
-
-/**
- * What to do with the user's current keys. IAM allows two per user, so at two one must go
- * before a new one can exist: only an inactive key may (it cannot be what the secrets use
- * successfully). Two active keys: no way to tell which one the secrets hold, so refuse.
- */
-export function planRotation(user: string, keys: readonly AccessKeyInfo[]): RotationPlan {
-  const list = keys.map((k) => `${keySuffix(k.id)} ${k.status.toLowerCase()}`).join(', ');
-  if (keys.length > 2) return { kind: 'refuse', reason: `IAM user ${user} has ${keys.length} access keys (${list}); expected at most two` };
-  if (keys.length < 2) return { kind: 'rotate', ...(keys[0] ? { old: keys[0] } : {}) };
-  const inactive = keys.filter((k) => k.status !== 'Active');
-  if (inactive.length === 0) {
-    return {
-      kind: 'refuse',
-      reason: `IAM user ${user} already has two active access keys (${list}): deactivate the one the secrets do not use, then run again`,
-    };
-  }
-  // Both inactive: neither works today; drop the older and rotate away from the newer.
-  const byAge = [...inactive].sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) || a.id.localeCompare(b.id));
-  const deleteFirst = byAge[0]!;
-  const old = keys.find((k) => k !== deleteFirst)!;
-  return { kind: 'rotate', old, deleteFirst };
 }
 
 /** Rotates; never throws for a failed step — the report says what happened and what state is left. */
@@ -242,7 +118,7 @@ class Rotation {
         `the new key ${keySuffix(this.created.id)} was not accepted by AWS after ${verified.attempts} attempt(s) (${verified.detail}); the secrets hold it, so ${this.keptActive()}`,
       );
     }
-    const stale = await this.staleSecrets();
+    const stale = await staleSecrets(this.secrets, this.written, this.baseline, (error) => this.text(error));
     if (stale.length > 0) {
       this.step('verify-secrets', 'failed', stale.join('; '));
       return this.finish('incomplete', `the secrets could not be confirmed as updated (${stale.join('; ')}); ${this.keptActive()}`);
@@ -356,48 +232,12 @@ class Rotation {
     }
   }
 
-  private async verifyKey(created: NewAccessKey): Promise<{ ok: boolean; attempts: number; detail: string }> {
-    const timeout = this.options.verify?.timeoutMs ?? 90_000;
-    const maxDelay = this.options.verify?.maxDelayMs ?? 10_000;
-    let delay = this.options.verify?.initialDelayMs ?? 2_000;
-    const started = this.now().getTime();
-    let detail = 'not accepted yet';
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if ((await this.keys.checkKey(created)) === 'accepted') {
-          this.verifyAttempts = attempt;
-          this.step('verify-key', 'done', `${keySuffix(created.id)} accepted after ${attempt} attempt(s)`);
-          return { ok: true, attempts: attempt, detail: 'accepted' };
-        }
-        detail = 'not accepted yet';
-      } catch (error) {
-        detail = this.text(error);
-      }
-      const waited = this.now().getTime() - started;
-      if (waited >= timeout) {
-        this.verifyAttempts = attempt;
-        this.step('verify-key', 'failed', `${keySuffix(created.id)}: ${detail} after ${attempt} attempt(s) in ${Math.round(waited / 1000)} s`);
-        return { ok: false, attempts: attempt, detail };
-      }
-      await this.sleep(Math.min(delay, timeout - waited));
-      delay = Math.min(delay * 2, maxDelay);
-    }
-  }
-
-  /** Written secrets that do not show a new `updated_at` (GitHub keeps it to the second). */
-  private async staleSecrets(): Promise<string[]> {
-    let now: Map<string, Date>;
-    try {
-      now = await this.secrets.updatedAt(this.written);
-    } catch (error) {
-      return [`could not read them back: ${this.text(error)}`];
-    }
-    return this.written.flatMap((name) => {
-      const at = now.get(name);
-      if (!at) return [`${name} is missing`];
-      const before = this.baseline.get(name);
-      return before && at.getTime() <= before.getTime() ? [`${name} still shows updated_at ${iso(at)}`] : [];
-    });
+  private async verifyKey(created: NewAccessKey): Promise<KeyCheck> {
+    const check = await waitForKey(this.keys, created, this.options.verify, { now: this.now, sleep: this.sleep, text: (error) => this.text(error) });
+    this.verifyAttempts = check.attempts;
+    if (check.ok) this.step('verify-key', 'done', `${keySuffix(created.id)} accepted after ${check.attempts} attempt(s)`);
+    else this.step('verify-key', 'failed', `${keySuffix(created.id)}: ${check.detail} after ${check.attempts} attempt(s) in ${Math.round(check.waitedMs / 1000)} s`);
+    return check;
   }
 
   private async retireOldKey(): Promise<RotationReport> {

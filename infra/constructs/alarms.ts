@@ -15,32 +15,33 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
-import { METRIC_SERVICE, NAMESPACE } from '../../functions/core/metrics.js';
+import { NAMESPACE } from '../../functions/core/metrics.js';
+import { SERVICE_NAMES } from '../../functions/config/environment.js';
 import { policyDocument } from '../iam.js';
 
 /**
- * The freshness metric the monitor Lambda publishes (functions/handlers/monitor.ts): the age,
+ * The freshness metric the monitor Lambda publishes (functions/wiring/monitor.ts): the age,
  * in seconds, of the published data (`data/last_updated.txt`). Powertools Metrics adds the
  * service name as a `service` dimension, and an alarm must name every dimension to match.
  */
 export const DATA_AGE_METRIC = {
   namespace: NAMESPACE,
   metricName: 'DataAgeSeconds',
-  dimensions: { service: METRIC_SERVICE.monitor },
+  dimensions: { service: SERVICE_NAMES.monitor },
 } as const;
 
 /** Days a run refused because their daily object holds fewer events than are published (the steps' run metrics). */
 export const DAYS_REFUSED_METRIC = {
   namespace: NAMESPACE,
   metricName: 'DaysRefused',
-  dimensions: { service: METRIC_SERVICE.pipeline },
+  dimensions: { service: SERVICE_NAMES.pipeline },
 } as const;
 
 /** Paths built but not yet on the branch, as the monitor reads them from the pending list. */
 export const PUBLISH_BACKLOG_METRIC = {
   namespace: NAMESPACE,
   metricName: 'PublishBacklog',
-  dimensions: { service: METRIC_SERVICE.monitor },
+  dimensions: { service: SERVICE_NAMES.monitor },
 } as const;
 
 export interface PipelineAlarmsProps {

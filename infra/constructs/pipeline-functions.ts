@@ -9,6 +9,8 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
 import type { LambdaBundle } from '../bundle.js';
 import type { FunctionSpec } from '../../functions/config/functions.js';
+import { MONITOR_ENVIRONMENT, PIPELINE_STEP_ENVIRONMENT, ROTATION_ENVIRONMENT } from '../../functions/config/environment.js';
+import type { PipelineConfig } from '../../functions/config/pipeline.js';
 import { allow, ServiceRole, XRAY_WRITE_ACTIONS, type Statement } from '../iam.js';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
@@ -40,31 +42,40 @@ export interface FunctionContext {
   readonly githubRepository: string;
   readonly githubBranch: string;
   readonly kmsKeyArn?: string;
-  /** The settings every pipeline step reads (functions/pipeline/config.ts), identical for all. */
-  readonly pipelineSettings: Readonly<Record<string, string>>;
+  /** The settings every pipeline step is given, identical for all. */
+  readonly pipelineSettings: PipelineConfig;
   readonly rotationVerifyTimeoutSeconds: number;
 }
 
 /**
- * A function's environment: only the names and ARNs it needs, never a secret value (the token
- * is read from Secrets Manager at run time).
+ * A function's environment, written by the runtime contract its handler reads
+ * (functions/config/environment.ts): only the names and ARNs it needs, never a secret value
+ * (the token is read from Secrets Manager at run time).
  */
 export function environmentFor(spec: FunctionSpec, ctx: FunctionContext): Record<string, string> {
-  const env: Record<string, string> = { GITHUB_REPOSITORY: ctx.githubRepository };
-  // The steps and the monitor build their clients with functions/handlers/lambda-deps.ts.
-  if (spec.kind === 'pipeline-step' || spec.kind === 'monitor') {
-    Object.assign(env, { BUCKET_NAME: ctx.bucketName, GITHUB_BRANCH: ctx.githubBranch, ...ctx.pipelineSettings });
+  const github = { repository: ctx.githubRepository, branch: ctx.githubBranch, ...(spec.readsGithubToken ? { tokenSecretId: ctx.tokenSecretArn } : {}) };
+  const queue = spec.consumesQueue || spec.needsQueueUrl || spec.readsQueueDepths ? { queueUrl: ctx.queueUrl } : {};
+  switch (spec.kind) {
+    case 'pipeline-step':
+      return PIPELINE_STEP_ENVIRONMENT.write({ bucket: ctx.bucketName, ...queue, github, pipeline: ctx.pipelineSettings });
+    case 'monitor':
+      return MONITOR_ENVIRONMENT.write({
+        bucket: ctx.bucketName,
+        ...queue,
+        ...(spec.readsQueueDepths ? { deadLetterQueueUrl: ctx.deadLetterQueueUrl } : {}),
+        ...(spec.watchesStateMachine ? { stateMachineArn: ctx.stateMachineArn } : {}),
+        maxDataAgeSeconds: ctx.maxDataAgeSeconds,
+        github,
+      });
+    case 'rotation':
+      return ROTATION_ENVIRONMENT.write({
+        repository: ctx.githubRepository,
+        user: ctx.githubActionsUserName,
+        tokenSecretId: ctx.tokenSecretArn,
+        ...queue,
+        verifyTimeoutSeconds: ctx.rotationVerifyTimeoutSeconds,
+      });
   }
-  if (spec.consumesQueue || spec.needsQueueUrl || spec.readsQueueDepths) env.QUEUE_URL = ctx.queueUrl;
-  if (spec.readsQueueDepths) env.DEAD_LETTER_QUEUE_URL = ctx.deadLetterQueueUrl;
-  if (spec.watchesStateMachine) env.STATE_MACHINE_ARN = ctx.stateMachineArn;
-  if (spec.kind === 'monitor') env.MAX_DATA_AGE_SECONDS = String(ctx.maxDataAgeSeconds);
-  if (spec.readsGithubToken) env.GITHUB_TOKEN_SECRET_ID = ctx.tokenSecretArn;
-  if (spec.rotatesGithubActionsKeys) {
-    env.ROTATION_IAM_USER = ctx.githubActionsUserName;
-    env.ROTATION_VERIFY_TIMEOUT_SECONDS = String(ctx.rotationVerifyTimeoutSeconds);
-  }
-  return env;
 }
 
 /** A function's permissions, beyond writing its own logs and traces. */

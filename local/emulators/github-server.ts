@@ -27,7 +27,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sodium from 'libsodium-wrappers';
-import { GitRepository } from '../../functions/adapters/git/repository.js';
+import { EmulatorRepository } from './github/emulator-repository.js';
 import { contentsRoutes } from './github/contents.js';
 import { gitDataRoutes } from './github/git-data.js';
 import { ApiError, DOCUMENTATION_URL, type ApiResponse, type RequestContext, type Route } from './github/http.js';
@@ -125,7 +125,7 @@ export class GitHubEmulator {
   private constructor(
     private readonly server: http.Server,
     url: string,
-    git: GitRepository,
+    git: EmulatorRepository,
     private readonly options: GitHubEmulatorOptions,
     limits: GitHubLimits,
   ) {
@@ -170,7 +170,7 @@ export class GitHubEmulator {
     const limits = resolveLimits(options.limits);
     if (options.timeScale !== undefined && !(options.timeScale >= 0)) throw new Error('timeScale must be zero (stopped) or more');
     await sodium.ready;
-    const git = await GitRepository.open(options.repoDir);
+    const git = await EmulatorRepository.open(options.repoDir);
 
     let emulator: GitHubEmulator | undefined;
     const server = http.createServer((req, res) => emulator!.dispatch(req, res));

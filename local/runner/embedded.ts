@@ -12,7 +12,8 @@ import { prepareHome } from './home.js';
 import { createPipelineQueues, publishMessages, sendBodies, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
 import { STEPS } from '../../functions/handlers/steps.js';
 import type { StepHandler } from '../../functions/handlers/step.js';
-import { DEFAULT_CONFIG, type PipelineConfig } from '../../functions/pipeline/config.js';
+import { DEFAULT_CONFIG, type PipelineConfig } from '../../functions/config/pipeline.js';
+import { RUNTIME_DEFAULTS } from '../../functions/config/environment.js';
 import { noCheckpoints, type CheckpointName, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog, type Log } from '../../functions/core/log.js';
 import type { RunReport } from '../../functions/pipeline/report.js';
@@ -133,8 +134,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       bucketDirectory: paths.bucket,
       ...(aws && queues ? { queue: { clientConfig: aws.clientConfig(), queueUrl: queues.queueUrl } } : {}),
       publisher: github
-        ? { kind: 'github', baseUrl: github.emulator.url, token: github.token, owner: 'futel', repo: 'usage', branch: 'gh-pages', timeScale: github.timeScale }
-        : { kind: 'git', directory: paths.site, branch: 'gh-pages' },
+        ? { kind: 'github', baseUrl: github.emulator.url, token: github.token, owner: 'futel', repo: 'usage', branch: RUNTIME_DEFAULTS.githubBranch, timeScale: github.timeScale }
+        : { kind: 'git', directory: paths.site, branch: RUNTIME_DEFAULTS.githubBranch },
       config: { ...DEFAULT_CONFIG, ...options.config, drain: { ...DEFAULT_CONFIG.drain, receiveWaitSeconds: 0, ...options.config?.drain } },
       charts: true,
     };

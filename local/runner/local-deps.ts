@@ -13,7 +13,7 @@ import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import type { ObjectStore } from '../../functions/core/object-store.js';
 import type { Publisher } from '../../functions/core/publisher.js';
 import type { LocalAwsClientConfig } from '../emulators/local-aws.js';
-import type { PipelineConfig } from '../../functions/pipeline/config.js';
+import type { PipelineConfig } from '../../functions/config/pipeline.js';
 import type { CheckpointName, PipelineDeps } from '../../functions/pipeline/deps.js';
 import type { Log } from '../../functions/core/log.js';
 

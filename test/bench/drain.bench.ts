@@ -11,7 +11,7 @@ import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import { createPipelineQueues, publishMessages, startLocalAws } from '../../local/emulators/local-aws.js';
 import { generateMessages } from '../../local/generate.js';
-import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
+import { DEFAULT_CONFIG } from '../../functions/config/pipeline.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog } from '../../functions/core/log.js';
 import { drain, emptyTotals, type DrainTotals } from '../../functions/pipeline/drain.js';

@@ -9,7 +9,7 @@ import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import type { Day } from '../../functions/core/days.js';
 import type { ObjectStore } from '../../functions/core/object-store.js';
 import type { Publisher } from '../../functions/core/publisher.js';
-import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
+import { DEFAULT_CONFIG } from '../../functions/config/pipeline.js';
 import type { Log } from '../../functions/core/log.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { drain, emptyTotals, type DrainTotals } from '../../functions/pipeline/drain.js';

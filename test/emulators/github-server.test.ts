@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { Octokit } from '@octokit/rest';
-import { GitRepository } from '../../functions/adapters/git/repository.js';
+import { EmulatorRepository } from '../../local/emulators/github/emulator-repository.js';
 import { gitRaw } from '../support/git.js';
 import { branch, commitFiles, createBranch, emulator, failure, git, gitDir, kit, listFiles, owner, quiet, repo, startEmulator, tmp, useEmulator, useKit } from './support/emulator-harness.js';
 
@@ -295,7 +295,7 @@ describe('GitHubEmulator: ref updates', () => {
     const root = await createBranch({ 'a.txt': '1' });
     const next = await commitFiles({ 'a.txt': '2' }, root);
     const later = await commitFiles({ 'a.txt': '3' }, next);
-    const repository = await GitRepository.open(path.join(tmp, 'usage.git'));
+    const repository = await EmulatorRepository.open(path.join(tmp, 'usage.git'));
     expect(await repository.updateRef(`refs/heads/${branch}`, next, root)).toBe('ok');
     // A writer that still believes the branch is at `root` must lose.
     expect(await repository.updateRef(`refs/heads/${branch}`, later, root)).toBe('stale');

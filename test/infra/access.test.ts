@@ -17,7 +17,7 @@ import type { StepHandler } from '../../functions/handlers/step.js';
 import { generateMessages } from '../../local/generate.js';
 import { awsStatusSources } from '../../functions/adapters/aws-status-sources.js';
 import { checkStatus } from '../../functions/monitor/status.js';
-import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
+import { DEFAULT_CONFIG } from '../../functions/config/pipeline.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog } from '../../functions/core/log.js';
 import { FUNCTION_SPECS, type FunctionSpec, PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';

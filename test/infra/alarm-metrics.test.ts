@@ -6,7 +6,8 @@
  */
 import { jest } from '@jest/globals';
 import { emfMetricsSink } from '../../functions/adapters/emf-metrics.js';
-import { METRIC_SERVICE, NAMESPACE, type MetricPoint } from '../../functions/core/metrics.js';
+import { NAMESPACE, type MetricPoint } from '../../functions/core/metrics.js';
+import { SERVICE_NAMES } from '../../functions/config/environment.js';
 import { runMetrics } from '../../functions/pipeline/metrics.js';
 import { emptyTotals } from '../../functions/pipeline/drain.js';
 import { statusMetrics, type PipelineStatus } from '../../functions/monitor/status.js';
@@ -68,9 +69,9 @@ const status: PipelineStatus = {
 
 /** Every metric of ours, as each publisher emits it. */
 const published = (): EmittedMetric[] => [
-  ...emitted(METRIC_SERVICE.pipeline, runMetrics(report, 12)),
-  ...emitted(METRIC_SERVICE.pipeline, [{ name: 'PublishBacklog', unit: 'Count', value: 0 }]),
-  ...emitted(METRIC_SERVICE.monitor, statusMetrics(status)),
+  ...emitted(SERVICE_NAMES.pipeline, runMetrics(report, 12)),
+  ...emitted(SERVICE_NAMES.pipeline, [{ name: 'PublishBacklog', unit: 'Count', value: 0 }]),
+  ...emitted(SERVICE_NAMES.monitor, statusMetrics(status)),
 ];
 
 describe('the alarms on the pipeline\'s own metrics', () => {

@@ -1,11 +1,13 @@
 /** Synthesizing the stack in tests, and reading the synthesized Terraform JSON back. */
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
-import { writeStubBundles, type LambdaBundle } from '../../infra/bundle.js';
+import { BUNDLE_FILE, type LambdaBundle } from '../../infra/bundle.js';
 import { loadConfig, type InfraConfig } from '../../infra/config.js';
-import { FUNCTION_SPECS } from '../../functions/config/functions.js';
+import { FUNCTION_SPECS, type FunctionSpec } from '../../functions/config/functions.js';
 import { STACK_NAME, UsagePipelineStack } from '../../infra/stack.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -42,6 +44,23 @@ export const EVERY_OPTION = {
 /** The configuration with these overrides and nothing from the environment or a file. */
 export function testConfig(overrides: Record<string, unknown> = {}): InfraConfig {
   return loadConfig({ env: {}, cwd: os.tmpdir(), overrides }).config;
+}
+
+/** For tests that do not look at the code: a tiny handler per function, written in no time (and always the same bytes and time). */
+async function writeStubBundles(specs: readonly FunctionSpec[], outDir: string): Promise<Map<string, LambdaBundle>> {
+  const fixedTime = new Date('2020-01-01T00:00:00Z');
+  const bundles = await Promise.all(
+    specs.map(async (spec): Promise<LambdaBundle> => {
+      const directory = path.join(outDir, spec.name);
+      const file = path.join(directory, BUNDLE_FILE);
+      await mkdir(directory, { recursive: true });
+      const text = `export const handler = async () => ({ stub: ${JSON.stringify(spec.name)} });\n`;
+      await writeFile(file, text);
+      await utimes(file, fixedTime, fixedTime);
+      return { name: spec.name, directory, file, bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+    }),
+  );
+  return new Map(bundles.map((bundle) => [bundle.name, bundle]));
 }
 
 /** Synthesizes the stack with stub bundles (the stack does not depend on the code's bytes). */
@@ -93,6 +112,10 @@ export function parsePolicy(text: string): { Version: string; Statement: PolicyS
 }
 
 export const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** Statements without Sids, for comparing permissions. */
+export const grants = (statements: PolicyStatement[]) =>
+  statements.map((s) => ({ Effect: s.Effect, Action: list(s.Action).sort(), Resource: list(s.Resource).sort(), ...(s.Condition ? { Condition: s.Condition } : {}) }));
 
 /** Role name → its inline policy's statements. */
 export function rolePolicies(tf: TerraformJson): Map<string, { role: Block; statements: PolicyStatement[] }> {

@@ -3,7 +3,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createPipelineQueues, startLocalAws, type LocalAws, type PipelineQueues } from '../../local/emulators/local-aws.js';
-import { monitor } from '../../functions/handlers/monitor.js';
+import { monitor } from '../../functions/wiring/monitor.js';
 import { emfMetricsSink } from '../../functions/adapters/emf-metrics.js';
 import { checkStatus, parsePythonTimestamp, statusMetrics, type StatusSources } from '../../functions/monitor/status.js';
 import { runEmbedded } from '../../local/runner/embedded.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
 import { STEPS } from '../../functions/handlers/steps.js';
-import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
+import { DEFAULT_CONFIG } from '../../functions/config/pipeline.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog } from '../../functions/core/log.js';
 import type { Publisher } from '../../functions/core/publisher.js';

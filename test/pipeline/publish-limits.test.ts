@@ -12,7 +12,7 @@ import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import type { Publisher } from '../../functions/core/publisher.js';
 import { GitHubEmulator, SimulatedClock, type GitHubEmulatorOptions } from '../../local/emulators/github-server.js';
 import { PENDING_PUBLISH_KEY } from '../../functions/core/bucket-layout.js';
-import { DEFAULT_CONFIG } from '../../functions/pipeline/config.js';
+import { DEFAULT_CONFIG } from '../../functions/config/pipeline.js';
 import { noCheckpoints, type PipelineDeps } from '../../functions/pipeline/deps.js';
 import { silentLog } from '../../functions/core/log.js';
 import type { MetricPoint } from '../../functions/core/metrics.js';

@@ -1,7 +1,9 @@
 /** The monthly rotation Lambda, run against the IAM fake and the GitHub emulator. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Context } from 'aws-lambda';
-import { createRotateSecretsHandler, RotationFailedError, RotationSetupError } from '../../functions/handlers/rotate-secrets.js';
+import { createRotateSecretsHandler } from '../../functions/handlers/rotate-secrets.js';
+import { RotationFailedError, RotationSetupError } from '../../functions/wiring/rotate-secrets.js';
+import { ConfigurationError } from '../../functions/config/errors.js';
 import { expectInvariants, expectNoSecrets, mutations, OWNER, QUEUE_URL, REPO, setUpUser, startHarness, stateOf, TOKEN, type Harness } from './harness.js';
 
 let h: Harness;
@@ -115,10 +117,14 @@ describe('rotate-secrets Lambda', () => {
     expectInvariants(h, user);
   });
 
-  it('refuses a missing configuration, naming what is missing', async () => {
+  it('refuses a missing or invalid configuration, naming the variable', async () => {
     const handler = createRotateSecretsHandler({ env: () => ({ GITHUB_REPOSITORY: 'futel/usage' }), token: async () => TOKEN });
     const { error } = await captureLogs(() => handler({}, context));
-    expect(error).toEqual(new RotationSetupError('missing configuration: ROTATION_IAM_USER, GITHUB_TOKEN_SECRET_ID'));
+    expect(error).toEqual(new ConfigurationError('environment variables ROTATION_IAM_USER, GITHUB_TOKEN_SECRET_ID are not set'));
+    const { user } = setUpUser(h);
+    const slow = await captureLogs(() => handlerFor(user, { ROTATION_VERIFY_TIMEOUT_SECONDS: 'soon' })({}, context));
+    expect(slow.error).toEqual(new ConfigurationError('environment variable ROTATION_VERIFY_TIMEOUT_SECONDS: expected a whole number'));
+    expect(mutations(h)).toEqual([]);
     const bad = await captureLogs(() => handlerFor('someone')({ dryRun: 'yes' }, context));
     expect(bad.error).toEqual(new RotationSetupError('event must be {} or {"dryRun": true}'));
   });

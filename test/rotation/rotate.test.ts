@@ -3,9 +3,11 @@
  * libsodium) against the IAM fake and the GitHub emulator, with failures injected at each step.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { keySuffix, planRotation, rotateAccessKey, type RotationReport } from '../../functions/rotation/rotate.js';
+import type { RotationReport } from '../../functions/rotation/model.js';
+import { keySuffix, planRotation } from '../../functions/rotation/plan.js';
+import { rotateAccessKey } from '../../functions/rotation/rotate.js';
 import { Redacted } from '../../functions/core/redacted.js';
-import { rotateWithConfig, type RotationConfig } from '../../functions/handlers/rotation-setup.js';
+import { rotateWithConfig, type RotationConfig } from '../../functions/wiring/rotation.js';
 import { expectInvariants, expectNoSecrets, mutations, OWNER, QUEUE_URL, REPO, SEEDED_AT, setUpUser, startHarness, stateOf, TOKEN, type Harness } from './harness.js';
 
 let h: Harness;

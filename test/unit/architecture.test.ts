@@ -16,12 +16,15 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'functions/rotation': ['functions/core', 'functions/config'],
   'functions/rerun': ['functions/core'],
   'functions/charts': ['functions/core'],
-  'functions/monitor': ['functions/core', 'functions/pipeline'],
+  'functions/monitor': ['functions/core', 'functions/config', 'functions/pipeline'],
   // The adapters' error classes, apart from the SDK clients so the state machine can name the retryable ones.
   'functions/adapters/errors.ts': ['functions/core'],
   'functions/adapters': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/monitor', 'functions/rotation'],
   'functions/generator': ['functions/core', 'functions/adapters', 'functions/support'],
-  'functions/handlers': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/monitor', 'functions/rotation', 'functions/charts', 'functions/adapters', 'functions/support'],
+  // The composition root: builds the adapters each Lambda needs from its runtime configuration.
+  'functions/wiring': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/monitor', 'functions/rotation', 'functions/charts', 'functions/adapters'],
+  // Entry points only: middy over the pipeline's functions, with what wiring/ builds.
+  'functions/handlers': ['functions/core', 'functions/config', 'functions/pipeline', 'functions/wiring'],
   workflows: ['functions/core', 'functions/config', 'functions/pipeline', 'functions/adapters/errors.ts'],
   'functions/cli': [
     'functions/core',
@@ -34,6 +37,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'functions/adapters',
     'functions/generator',
     'functions/handlers',
+    'functions/wiring',
     'functions/support',
     'workflows',
     'local',

@@ -4,7 +4,8 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import sodium from 'libsodium-wrappers';
 import type { Redacted } from '../../core/redacted.js';
-import type { SecretStore } from '../../rotation/rotate.js';
+import type { SecretStore } from '../../rotation/model.js';
+import { REPOSITORY_NAME } from '../../config/environment.js';
 
 const RotationOctokit = Octokit.plugin(retry, throttling);
 export type RotationOctokit = InstanceType<typeof RotationOctokit>;
@@ -43,7 +44,7 @@ export function createRotationOctokit(options: OctokitOptions): RotationOctokit 
 }
 
 export function parseRepository(text: string): { owner: string; repo: string } | null {
-  const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(text.trim());
+  const match = REPOSITORY_NAME.exec(text.trim());
   return match ? { owner: match[1]!, repo: match[2]! } : null;
 }
 

@@ -1,9 +1,10 @@
 /** `usage-pipeline rotate-secrets`: a new IAM access key into the repository's Actions secrets, the old one retired. */
 import { Command, Option } from 'commander';
-import type { RotationReport, RotationStep } from '../../rotation/rotate.js';
-import { rotateWithConfig, checkRotationConfig } from '../../handlers/rotation-setup.js';
+import type { RotationReport, RotationStep } from '../../rotation/model.js';
+import { rotateWithConfig, checkRotationConfig } from '../../wiring/rotation.js';
 import { tokenFromEnvironment } from '../../adapters/github-token.js';
 import { UserFacingError } from '../errors.js';
+import { RUNTIME_DEFAULTS, VARIABLES } from '../../config/environment.js';
 
 /** Exit status when the rotation stopped part-way in a safe state that needs a person (both keys active, an old key left). */
 export const EXIT_INCOMPLETE = 3;
@@ -30,7 +31,7 @@ export function rotateSecretsCommand(): Command {
     .option('--json', 'print the report as one JSON object')
     .option('--github-api-url <url>', 'GitHub API base URL (default: $GITHUB_API_URL, else https://api.github.com)')
     .option('--iam-endpoint <url>', 'IAM endpoint override (a local emulator)')
-    .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for the new key to work').default('90').hideHelp())
+    .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for the new key to work').default(String(RUNTIME_DEFAULTS.rotationVerifyTimeoutSeconds)).hideHelp())
     .addOption(new Option('--verify-interval <ms>', 'first pause between checks of the new key').default('2000').hideHelp())
     .addHelpText(
       'after',
@@ -47,7 +48,7 @@ part-way in a safe state that needs a person (see the report).`,
       const verifyTimeout = Number(flags.verifyTimeout);
       const verifyInterval = Number(flags.verifyInterval);
       if (!(verifyTimeout > 0) || !(verifyInterval > 0)) throw new UserFacingError('--verify-timeout and --verify-interval must be positive numbers');
-      const githubApiUrl = flags.githubApiUrl ?? process.env.GITHUB_API_URL;
+      const githubApiUrl = flags.githubApiUrl ?? process.env[VARIABLES.githubApiUrl.name];
 
       const report = await rotateWithConfig({
         repository: flags.repo,

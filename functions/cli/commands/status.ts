@@ -7,7 +7,8 @@ import { S3ObjectStore } from '../../adapters/s3-object-store.js';
 import { SqsMessageQueue } from '../../adapters/sqs-queue.js';
 import { localStatusSources } from '../../../local/status-sources.js';
 import { awsStatusSources } from '../../adapters/aws-status-sources.js';
-import { checkStatus, DEFAULT_MAX_AGE_SECONDS, describeAge, type PipelineStatus } from '../../monitor/status.js';
+import { checkStatus, describeAge, type PipelineStatus } from '../../monitor/status.js';
+import { RUNTIME_DEFAULTS } from '../../config/environment.js';
 import { UserFacingError } from '../errors.js';
 import { DEFAULT_HOME } from '../defaults.js';
 
@@ -36,7 +37,7 @@ export function statusCommand(): Command {
     .option('--state-machine-arn <arn>', 'the deployed state machine (default: STATE_MACHINE_ARN)')
     .option('--region <region>', 'AWS region (default: the SDK\'s configuration)')
     .option('--endpoint <url>', 'AWS endpoint (an emulator)')
-    .option('--max-age-hours <hours>', 'data older than this is stale', String(DEFAULT_MAX_AGE_SECONDS / 3600))
+    .option('--max-age-hours <hours>', 'data older than this is stale', String(RUNTIME_DEFAULTS.maxDataAgeSeconds / 3600))
     .option('--json', 'print the status as one JSON object')
     .action(async (flags: StatusFlags) => {
       const maxAgeHours = Number(flags.maxAgeHours);

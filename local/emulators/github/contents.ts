@@ -5,7 +5,8 @@
  * Git Data API, can make the first commit of an empty repository.
  */
 import { z } from 'zod';
-import { isValidTreePath, type TreeEntryRecord } from '../../../functions/adapters/git/repository.js';
+import type { TreeEntryRecord } from '../../../functions/adapters/git/repository.js';
+import { isValidTreePath } from './emulator-repository.js';
 import { ApiError, isBase64, notFound, parseBody, unprocessable, wantsObject, wantsRaw, wrappedBase64, type ApiResponse, type Route } from './http.js';
 import { identitySchema, type RepoContext } from './repo-context.js';
 import { refusalError, type BranchRefusal } from './refs.js';

@@ -8,7 +8,8 @@
  * request over the limits GitHub manages within its 10 s.
  */
 import { z } from 'zod';
-import { TreeEditError, isValidTreePath, type TreeChange } from '../../../functions/adapters/git/repository.js';
+import { TreeEditError, type TreeChange } from '../../../functions/adapters/git/tree-edit.js';
+import { isValidTreePath } from './emulator-repository.js';
 import { isBase64, notFound, parseBody, unprocessable, wantsRaw, wrappedBase64, type ApiResponse, type RequestContext, type Route } from './http.js';
 import { identitySchema, type RepoContext } from './repo-context.js';
 

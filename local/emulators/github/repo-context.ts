@@ -3,13 +3,14 @@
  * shapes for its objects, the limits in force and the serialised write queue.
  */
 import { z } from 'zod';
-import type { CommitRecord, GitIdentity, GitObjectType, GitRepository, RefRecord, TreeEntryRecord } from '../../../functions/adapters/git/repository.js';
+import type { GitIdentity, GitObjectType, RefRecord, TreeEntryRecord } from '../../../functions/adapters/git/repository.js';
+import type { CommitRecord, EmulatorRepository } from './emulator-repository.js';
 import { INITIAL_BRANCH } from '../../../functions/adapters/git/repository.js';
 import { isoSeconds, repositoryEmpty, unprocessable, type ApiResponse } from './http.js';
 import type { RequestLimiter } from './limits.js';
 
 export interface RepoContextOptions {
-  git: GitRepository;
+  git: EmulatorRepository;
   owner: string;
   repo: string;
   /** Emulator base URL, for the `url` fields GitHub returns. */
@@ -34,7 +35,7 @@ export const identitySchema = z.object({
 });
 
 export class RepoContext {
-  readonly git: GitRepository;
+  readonly git: EmulatorRepository;
   readonly repoUrl: string;
   readonly htmlRepoUrl: string;
 

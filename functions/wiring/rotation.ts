@@ -1,7 +1,9 @@
 /** Builds the IAM and GitHub adapters the CLI and the Lambda both rotate with. */
 import { createRotationOctokit, GitHubSecretStore, parseRepository } from '../adapters/github/actions-secrets.js';
 import { IamKeyManager } from '../adapters/iam-access-keys.js';
-import { rotateAccessKey, type RotationOptions, type RotationReport } from '../rotation/rotate.js';
+import { IAM_USER_NAME } from '../config/environment.js';
+import type { RotationReport } from '../rotation/model.js';
+import { rotateAccessKey, type RotationOptions } from '../rotation/rotate.js';
 import { ConfigurationError } from '../config/errors.js';
 
 export interface RotationConfig {
@@ -23,13 +25,10 @@ export interface RotationConfig {
   githubThrottle?: boolean;
 }
 
-/** IAM user names: 1–64 of `A–Z a–z 0–9 + = , . @ _ -`. */
-const IAM_USER = /^[\w+=,.@-]{1,64}$/;
-
 export function checkRotationConfig(config: Pick<RotationConfig, 'repository' | 'user' | 'queueUrl'>): { owner: string; repo: string } {
   const repository = parseRepository(config.repository);
   if (!repository) throw new ConfigurationError(`repository ${JSON.stringify(config.repository)} is not OWNER/NAME`);
-  if (!IAM_USER.test(config.user)) throw new ConfigurationError(`IAM user ${JSON.stringify(config.user)} is not a valid user name`);
+  if (!IAM_USER_NAME.test(config.user)) throw new ConfigurationError(`IAM user ${JSON.stringify(config.user)} is not a valid user name`);
   if (config.queueUrl !== undefined) {
     let url: URL | undefined;
     try {
