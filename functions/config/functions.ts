@@ -208,7 +208,7 @@ const OTHER_SPECS: readonly FunctionSpec[] = [
     memoryMb: 256,
     timeoutSeconds: 60,
     reservedConcurrency: 1,
-    // The freshness file in the mirror, the run records and the lock (functions/monitor/sources.ts).
+    // The freshness file in the mirror, the run records and the lock (functions/adapters/aws-status-sources.ts).
     bucket: { read: [`${SITE_DATA_PREFIX}${LAST_UPDATED_FILE}`, all(RUNS_PREFIX), LOCK_KEY, PENDING_PUBLISH_KEY], list: [RUNS_PREFIX] },
     // Freshness is read from the published branch itself when the token is there.
     readsGithubToken: true,
