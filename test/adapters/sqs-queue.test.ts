@@ -9,7 +9,7 @@ import type { QueueMessage } from '../../functions/core/queue.js';
 import { QueueError, SqsMessageQueue, TransientQueueError } from '../../functions/adapters/sqs-queue.js';
 import { createRequestStats } from '../../functions/adapters/aws-error.js';
 import { startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
-import { startRecordingServer, type CannedResponse, type RecordedRequest, type RecordingServer } from './support/recording-server.js';
+import { startRecordingServer, type CannedResponse, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 
 describe('SqsMessageQueue on the in-process SQS', () => {
   let aws: LocalAws;

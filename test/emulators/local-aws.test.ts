@@ -14,7 +14,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import type { QueueMessage } from '../../functions/core/queue.js';
 import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
-import { startRecordingServer } from '../adapters/support/recording-server.js';
+import { startRecordingServer } from '../support/recording-server.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
