@@ -13,6 +13,8 @@ import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import { createPipelineQueues, publishMessages, startLocalAws, type LocalAws, type PipelineQueues } from '../../local/emulators/local-aws.js';
 import { runEmbedded } from '../../local/runner/embedded.js';
 import { CHECKPOINTS, type CheckpointName } from '../../functions/pipeline/deps.js';
+import { PIPELINE_STEPS, type PipelineStep } from '../../functions/config/functions.js';
+import { STATE_OF_STEP } from '../../workflows/pipeline.js';
 import { describeWithFixtures, fixture } from '../support/fixtures.js';
 import { bucketKeys, commitsOnBranch, fileOnBranch, fixtureMessages } from '../support/pipeline.js';
 import { tempDir } from '../support/temp.js';
@@ -20,6 +22,13 @@ import { waitFor } from '../support/wait.js';
 
 /** How long a received but undeleted message stays hidden in these tests. */
 const VISIBILITY_SECONDS = 2;
+
+/** The step each checkpoint is in, by the checkpoint's prefix. */
+function stepOf(checkpoint: CheckpointName): PipelineStep {
+  const prefix = checkpoint.slice(0, checkpoint.indexOf(':'));
+  const steps: Record<string, PipelineStep> = { merge: 'merge-month', build: 'build-month' };
+  return steps[prefix] ?? (prefix as PipelineStep);
+}
 
 class SimulatedCrash extends Error {
   constructor(point: string) {
@@ -29,6 +38,10 @@ class SimulatedCrash extends Error {
 }
 
 describeWithFixtures('fault injection: a run that crashes anywhere loses and duplicates nothing', () => {
+  it('has crash points in every step of the state machine', () => {
+    expect([...new Set(CHECKPOINTS.map(stepOf))].sort()).toEqual([...PIPELINE_STEPS].sort());
+  });
+
   let messages: string[];
   let expectedDaily: Buffer;
   let expectedShard: Buffer;
@@ -81,15 +94,20 @@ describeWithFixtures('fault injection: a run that crashes anywhere loses and dup
   it.each(CHECKPOINTS.map((point) => [point]))('crash at %s, then run again', async (point: CheckpointName) => {
     const home = await tempDir();
     const messaging = await freshMessaging();
+    // RecordFailure runs only for a run that failed: make one fail first.
+    const crashes: CheckpointName[] = point.startsWith('record-failure:') ? ['merge:after-write', point] : [point];
+    const failures: Array<{ state: string; error: string; cause: string }> = [];
     const crashed = await runEmbedded({
       home,
       messaging,
       checkpoint: async (name) => {
-        if (name === point) throw new SimulatedCrash(point);
+        if (crashes.includes(name)) throw new SimulatedCrash(name);
       },
+      onTaskFailure: (state, error, cause) => failures.push({ state, error, cause }),
     });
     expect(crashed.status).toBe('FAILED');
-    expect(JSON.stringify(crashed.failure)).toContain(`simulated crash at ${point}`);
+    // The state machine saw each crash, as the step's failure, where it happened.
+    expect(failures).toEqual(crashes.map((name) => ({ state: STATE_OF_STEP[stepOf(name)], error: 'SimulatedCrash', cause: `simulated crash at ${name}` })));
     // Messages received but not deleted come back once their visibility timeout ends.
     if (point === 'drain:after-stage') await waitFor('the undeleted messages to be visible again', () => allVisible(messaging));
     const recovered = await runEmbedded({ home, messaging });
