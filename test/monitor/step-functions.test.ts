@@ -4,11 +4,12 @@
  * lock still runs. Step Functions is a wire-level fake of its JSON protocol (answers and errors
  * as the service gives them); S3 and SQS are the in-process emulator.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { monitor } from '../../functions/handlers/monitor.js';
+import { logger } from '../../functions/handlers/lambda-deps.js';
 import type { MetricPoint } from '../../functions/core/metrics.js';
 import type { PipelineStatus } from '../../functions/monitor/status.js';
 import { createPipelineQueues, startLocalAws, type LocalAws, type PipelineQueues } from '../../local/emulators/local-aws.js';
@@ -32,8 +33,11 @@ describe('the monitor Lambda, with a state machine to ask', () => {
     s3 = new S3Client(aws.clientConfig());
     sqs = new SQSClient(aws.clientConfig());
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    // The Lambda's logger would write a JSON line per check to the test's output.
+    logger.setLogLevel('SILENT');
   });
   afterAll(async () => {
+    logger.setLogLevel('INFO');
     s3.destroy();
     sqs.destroy();
     sfn?.destroy();
@@ -55,18 +59,12 @@ describe('the monitor Lambda, with a state machine to ask', () => {
   /** One scheduled check, with the metrics it published and the calls it made to Step Functions. */
   async function check(stateMachineArn = ARN): Promise<{ status: PipelineStatus; metrics: Record<string, number>; calls: Array<[string, Record<string, unknown>]> }> {
     const points: MetricPoint[] = [];
-    // Powertools' logger writes its JSON lines to stdout: keep them out of the test's output.
-    const quiet = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      const status = await monitor(
-        { BUCKET_NAME: BUCKET, QUEUE_URL: queues.queueUrl, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, STATE_MACHINE_ARN: stateMachineArn },
-        { s3, sqs, sfn: sfn as SFNClient },
-        { publish: (published) => void points.push(...published) },
-      );
-      return { status, metrics: Object.fromEntries(points.map((p) => [p.name, p.value])), calls: fake.calls.map((call) => [call.target, call.body]) };
-    } finally {
-      quiet.mockRestore();
-    }
+    const status = await monitor(
+      { BUCKET_NAME: BUCKET, QUEUE_URL: queues.queueUrl, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, STATE_MACHINE_ARN: stateMachineArn },
+      { s3, sqs, sfn: sfn as SFNClient },
+      { publish: (published) => void points.push(...published) },
+    );
+    return { status, metrics: Object.fromEntries(points.map((p) => [p.name, p.value])), calls: fake.calls.map((call) => [call.target, call.body]) };
   }
 
   it('reports the newest execution as the last run, asking for one execution only', async () => {
