@@ -30,16 +30,22 @@ export interface PipelineDeps {
 }
 
 export const CHECKPOINTS = [
+  'begin-run:after-lock',
   'drain:after-stage',
   'drain:after-delete',
+  'list-staged:after-list',
   'merge:after-write',
   'merge:after-clean',
+  'detect-changes:after-plan',
+  'detect-changes:after-pending',
   'build:after-day',
   'build:after-month',
   'finalize:before-site',
   'finalize:after-site',
   'publish:before-commit',
   'publish:after-commit',
+  'finish-run:after-report',
+  'record-failure:after-record',
 ] as const;
 export type CheckpointName = (typeof CHECKPOINTS)[number];
 

@@ -36,6 +36,7 @@ export interface StagedOutput {
 
 export async function listStagedMonths(deps: PipelineDeps): Promise<StagedOutput> {
   const days = await stagedDays(deps, STAGING_PREFIX);
+  await deps.checkpoint('list-staged:after-list');
   return { months: [...new Set(days.map(monthOf))], days: days.length };
 }
 

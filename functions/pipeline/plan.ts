@@ -74,7 +74,9 @@ export async function detectChanges(deps: PipelineDeps, runId: string, mode: Run
     adopted,
   };
   await writeRunRecord(deps, runId, PLAN_RECORD, record);
+  await deps.checkpoint('detect-changes:after-plan');
   await addPending(deps, { written: plannedPaths(deps, record), deleted: [] });
+  await deps.checkpoint('detect-changes:after-pending');
   const output: ChangesOutput = {
     months: [...new Set([...Object.keys(record.months), ...Object.keys(record.summaryMonths)])].sort() as Month[],
     days: record.changed.length,

@@ -64,6 +64,7 @@ export async function finishRun(deps: PipelineDeps, input: FinishInput): Promise
     finishedAt: deps.clock().toISOString(),
   };
   await writeRunRecord(deps, input.runId, 'report.json', report);
+  await deps.checkpoint('finish-run:after-report');
   await releaseLock(deps, input.runId);
   const started = input.startedAt ? Date.parse(input.startedAt) : NaN;
   const durationSeconds = Number.isFinite(started) ? Math.max(0, (deps.clock().getTime() - started) / 1000) : 0;
@@ -87,6 +88,7 @@ export async function recordFailure(deps: PipelineDeps, input: FailureInput): Pr
     failedAt: deps.clock().toISOString(),
     ...(drained ? { drained } : {}),
   });
+  await deps.checkpoint('record-failure:after-record');
   await releaseLock(deps, input.runId);
   deps.metrics?.publish([{ name: 'RunsFailed', unit: 'Count', value: 1 }]);
   deps.log.error('run failed', { runId: input.runId, error: input.error.Error, cause });

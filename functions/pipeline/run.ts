@@ -42,6 +42,7 @@ export async function beginRun(deps: PipelineDeps, { input, executionName, execu
   const mode = parseExecutionInput(input, deps.clock());
   const runId = sanitiseRunId(executionName);
   const lock = await acquireLock(deps, runId, executionArn ? { kind: 'execution', executionArn } : undefined);
+  await deps.checkpoint('begin-run:after-lock');
   if (!lock.acquired) deps.log.warn('another execution holds the lock; exiting', { runId, heldBy: lock.heldBy, since: lock.since, holder: lock.holder });
   return { runId, acquired: lock.acquired, mode, startedAt: deps.clock().toISOString() };
 }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { GitHubEmulator } from '../emulators/github-server.js';
 import type { GitHubRequestStats } from '../emulators/github/limits.js';
 import { prepareHome } from './home.js';
-import { createPipelineQueues, publishMessages, sendBodies, startLocalAws, type LocalAws, type PipelineQueues } from '../emulators/local-aws.js';
+import { createPipelineQueues, publishMessages, sendBodies, startLocalAws, type LocalAws, type LocalAwsClientConfig, type PipelineQueues } from '../emulators/local-aws.js';
 import { STEPS } from '../../functions/handlers/steps.js';
 import type { StepHandler } from '../../functions/handlers/step.js';
 import { DEFAULT_CONFIG, type PipelineConfig } from '../../functions/config/pipeline.js';
@@ -20,7 +20,6 @@ import type { RunReport } from '../../functions/pipeline/report.js';
 import { releaseLock } from '../../functions/pipeline/lock.js';
 import { readRunRecord, sanitiseRunId } from '../../functions/pipeline/run-records.js';
 import { drainedTotals } from '../../functions/pipeline/drain.js';
-import type { ObjectStore } from '../../functions/core/object-store.js';
 import type { MessageQueue } from '../../functions/core/queue.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
@@ -78,10 +77,13 @@ export interface EmbeddedOptions {
    */
   readonly github?: { readonly emulator: GitHubEmulator; readonly token: string; readonly timeScale: number };
   /**
-   * Wraps the bucket (tests inject storage faults at the adapter boundary). A function cannot
-   * cross into a step process, so the steps then run in this process and memory is not measured.
+   * An S3 bucket to use instead of the directory HOME/bucket: the emulator's, reached through
+   * `clientConfig` (tests put a wire proxy in front of it that answers chosen requests with S3's
+   * own failures, so the S3 adapter meets them as in AWS).
    */
-  readonly wrapBucket?: (bucket: ObjectStore) => ObjectStore;
+  readonly bucket?: { readonly clientConfig: LocalAwsClientConfig; readonly name: string };
+  /** Called with each failure of a Task, by the error name the state machine matches on. */
+  readonly onTaskFailure?: (state: string, error: string, cause: string) => void;
 }
 
 /** How close the run came to production's limits (the `limits` of the `--json` report). */
@@ -131,7 +133,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     const githubBefore = github?.emulator.stats;
     const queues = aws ? (options.messaging?.queues ?? (await createPipelineQueues(aws, { visibilityTimeoutSeconds: 60 }))) : undefined;
     const spec: LocalDepsSpec = {
-      bucketDirectory: paths.bucket,
+      bucket: options.bucket ? { kind: 's3', clientConfig: options.bucket.clientConfig, name: options.bucket.name } : { kind: 'directory', directory: paths.bucket },
       ...(aws && queues ? { queue: { clientConfig: aws.clientConfig(), queueUrl: queues.queueUrl } } : {}),
       publisher: github
         ? { kind: 'github', baseUrl: github.emulator.url, token: github.token, owner: 'futel', repo: 'usage', branch: RUNTIME_DEFAULTS.githubBranch, timeScale: github.timeScale }
@@ -139,7 +141,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       config: { ...DEFAULT_CONFIG, ...options.config, drain: { ...DEFAULT_CONFIG.drain, receiveWaitSeconds: 0, ...options.config?.drain } },
       charts: true,
     };
-    const hooks = { log: options.log ?? silentLog, checkpoint: options.checkpoint ?? noCheckpoints, ...(options.wrapBucket ? { wrapBucket: options.wrapBucket } : {}) };
+    const hooks = { log: options.log ?? silentLog, checkpoint: options.checkpoint ?? noCheckpoints };
     local = await createLocalDeps(spec, hooks);
     // The events live only in this process's queue: hold the lock before sending any.
     await holdLock(local.deps, sanitiseRunId(executionName), options);
@@ -148,7 +150,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     const enforced = options.limits ?? true;
     const functionName = (step: PipelineStep) => `usage-pipeline-${step}`;
     const executor: StepExecutor =
-      enforced && !options.wrapBucket
+      enforced
         ? new ProcessStepExecutor({ spec, ...hooks, functionName })
         : new InProcessStepExecutor(handlersOver(local.deps), functionName);
     const input = options.rebuildAll ? { rebuild: 'all' } : options.day !== undefined ? { day: options.day } : {};
@@ -160,11 +162,12 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       executionName,
       ...(options.onState ? { onState: options.onState } : {}),
       ...(options.onPayload ? { onPayload: options.onPayload } : {}),
+      ...(options.onTaskFailure ? { onTaskFailure: options.onTaskFailure } : {}),
     });
     // Through the API the branch moves without its work tree; bring the files up to date.
     if (github) await localPublisher.syncWorkTree();
     const queueState = aws && queues ? await queueDepths(aws, queues) : null;
-    const base = { queue: queueState, bucket: paths.bucket, site: paths.site, limits: { ...result.stats, enforced, github: github && githubBefore ? statsSince(githubBefore, github.emulator.stats) : null } };
+    const base = { queue: queueState, bucket: options.bucket ? `s3://${options.bucket.name}` : paths.bucket, site: paths.site, limits: { ...result.stats, enforced, github: github && githubBefore ? statsSince(githubBefore, github.emulator.stats) : null } };
     if (result.status === 'SUCCEEDED') {
       const report = result.output as RunReport | null;
       if (!report || typeof report !== 'object' || !('runId' in report)) return { ...emptyReport(executionName), ...base, status: 'SKIPPED' };
@@ -177,7 +180,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     const failure = await readRunRecord<{ error: string; cause: unknown }>(local.deps, executionName, 'failure.json').catch(() => null);
     const drained = await drainedTotals(local.deps, executionName);
     const counts = drained ? { received: drained.received, kept: drained.kept, dropped: drained.dropped, malformed: drained.malformed } : {};
-    const unrecorded = { error: result.error, cause: `the run failed, and its failure record (runs/${executionName}/failure.json in ${paths.bucket}) could not be written` };
+    const unrecorded = { error: result.error, cause: `the run failed, and its failure record (runs/${executionName}/failure.json in ${base.bucket}) could not be written` };
     return { ...emptyReport(executionName), ...counts, ...base, status: 'FAILED', failure: failure ?? unrecorded };
   } finally {
     // Released by the run's last step; this frees it only if the run never got that far.

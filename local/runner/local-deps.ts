@@ -1,11 +1,13 @@
 /**
  * The step dependencies of the embedded default, described as plain data so that the same
  * description builds them in this process or in the process a step runs in (to hold it to its
- * Lambda's memory): a directory bucket, the emulator's queue over HTTP, and a publisher that
- * commits to the local repository or goes through the local GitHub API.
+ * Lambda's memory): a directory bucket (or an S3 bucket over HTTP), the emulator's queue over
+ * HTTP, and a publisher that commits to the local repository or goes through the local GitHub API.
  */
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FsObjectStore } from '../../functions/adapters/fs-object-store.js';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { LocalGitPublisher } from '../../functions/adapters/git-publisher.js';
 import { GitHubPublisher } from '../../functions/adapters/github-publisher.js';
 import { processLockHolders } from '../../functions/adapters/lock-holders.js';
@@ -30,8 +32,17 @@ export type PublisherSpec =
       readonly timeScale?: number;
     };
 
+/**
+ * The bucket: a directory (the embedded default), or an S3 bucket behind an endpoint (the
+ * emulator's, or a test's wire proxy in front of it that answers chosen requests with S3's
+ * failures).
+ */
+export type BucketSpec =
+  | { readonly kind: 'directory'; readonly directory: string }
+  | { readonly kind: 's3'; readonly clientConfig: LocalAwsClientConfig; readonly name: string };
+
 export interface LocalDepsSpec {
-  readonly bucketDirectory: string;
+  readonly bucket: BucketSpec;
   readonly queue?: { readonly clientConfig: LocalAwsClientConfig; readonly queueUrl: string };
   readonly publisher: PublisherSpec;
   readonly config: PipelineConfig;
@@ -42,8 +53,6 @@ export interface LocalDepsSpec {
 export interface LocalDepsHooks {
   readonly log: Log;
   readonly checkpoint: (name: CheckpointName) => Promise<void>;
-  /** Wraps the bucket (in-process only: tests inject storage faults at the adapter boundary). */
-  readonly wrapBucket?: (bucket: ObjectStore) => ObjectStore;
 }
 
 export interface LocalDeps {
@@ -53,13 +62,13 @@ export interface LocalDeps {
 }
 
 export async function createLocalDeps(spec: LocalDepsSpec, hooks: LocalDepsHooks): Promise<LocalDeps> {
-  const bucket = new FsObjectStore(spec.bucketDirectory);
+  const bucket = openBucket(spec.bucket);
   const sqs = spec.queue ? new SQSClient(spec.queue.clientConfig) : undefined;
   const publisher = await createPublisher(spec.publisher);
   // Built on the spot here; baked into the bundle a step process runs (process-executor.ts).
   const chartsFiles = spec.charts ? (await import('../../functions/charts/prebuilt.js')).chartsFiles : undefined;
   const deps: PipelineDeps = {
-    bucket: hooks.wrapBucket ? hooks.wrapBucket(bucket) : bucket,
+    bucket: bucket.store,
     ...(sqs && spec.queue ? { queue: new SqsMessageQueue({ client: sqs, queueUrl: spec.queue.queueUrl }) } : {}),
     publisher,
     config: spec.config,
@@ -69,7 +78,19 @@ export async function createLocalDeps(spec: LocalDepsSpec, hooks: LocalDepsHooks
     lockHolders: processLockHolders,
     ...(chartsFiles ? { chartsFiles } : {}),
   };
-  return { deps, close: () => sqs?.destroy() };
+  return {
+    deps,
+    close: () => {
+      sqs?.destroy();
+      bucket.close();
+    },
+  };
+}
+
+function openBucket(spec: BucketSpec): { readonly store: ObjectStore; close(): void } {
+  if (spec.kind === 'directory') return { store: new FsObjectStore(spec.directory), close: () => undefined };
+  const client = new S3Client(spec.clientConfig);
+  return { store: new S3ObjectStore({ client, bucket: spec.name }), close: () => client.destroy() };
 }
 
 async function createPublisher(spec: PublisherSpec): Promise<Publisher> {

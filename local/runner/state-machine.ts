@@ -60,6 +60,8 @@ export interface LocalExecutionOptions {
   readonly onState?: (state: string) => void;
   /** Called with the size of every state's input and output, in bytes of JSON. */
   readonly onPayload?: (state: string, bytes: number) => void;
+  /** Called with each failure of a Task, by the error name Retry and Catch match on, before either acts. */
+  readonly onTaskFailure?: (state: string, error: string, cause: string) => void;
 }
 
 export interface StepStats {
@@ -126,7 +128,10 @@ export async function runPipelineLocally(options: LocalExecutionOptions): Promis
           throw new Error(over.cause);
         }
         const started = performance.now();
-        const run = await options.executor.run(step, input, options.functionLimits[step]);
+        const run = await options.executor.run(step, input, options.functionLimits[step]).catch((error: Error) => {
+          options.onTaskFailure?.(STATE_OF_STEP[step], error.name, error.message);
+          throw error;
+        });
         tracker.recordInvocation(step, options.functionLimits[step], run.peakMemoryMb, (performance.now() - started) / 1000);
         const problem = tracker.checkPayload(`the result of ${STATE_OF_STEP[step]}`, run.output);
         if (problem) {

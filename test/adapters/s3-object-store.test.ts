@@ -11,7 +11,8 @@ import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { StorageError, TransientStorageError } from '../../functions/adapters/errors.js';
 import { createRequestStats } from '../../functions/adapters/aws-error.js';
 import { startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
-import { startRecordingServer, type CannedResponse, type RecordingServer } from './support/recording-server.js';
+import { startRecordingServer, type CannedResponse, type RecordingServer } from '../support/recording-server.js';
+import { s3Error } from '../support/s3-wire.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 const md5 = (value: string) => `"${createHash('md5').update(value).digest('hex')}"`;
@@ -187,18 +188,6 @@ describe('S3ObjectStore on the wire', () => {
   let client: S3Client;
   let store: S3ObjectStore;
 
-  const xmlError = (status: number, code: string, message: string, extra = ''): CannedResponse => ({
-    status,
-    headers: {
-      'content-type': 'application/xml',
-      'x-amz-request-id': 'TX0123456789ABCD',
-      'x-amz-id-2': 'dGVzdC1ob3N0LWlk',
-      server: 'AmazonS3',
-    },
-    body:
-      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>${extra}` +
-      `<RequestId>TX0123456789ABCD</RequestId><HostId>dGVzdC1ob3N0LWlk</HostId></Error>`,
-  });
   const wireClient = (endpoint: string) =>
     new S3Client({
       endpoint,
@@ -253,7 +242,7 @@ describe('S3ObjectStore on the wire', () => {
 
   it('turns 412 PreconditionFailed and 409 ConditionalRequestConflict into PreconditionFailedError', async () => {
     server.respond(() =>
-      xmlError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-Match</Condition>'),
+      s3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-Match</Condition>'),
     );
     const lost = store.put('events/prod/20250301', 'x\n', { ifMatch: '"stale"' });
     await expect(lost).rejects.toBeInstanceOf(PreconditionFailedError);
@@ -261,17 +250,17 @@ describe('S3ObjectStore on the wire', () => {
 
     await expect(store.put('events/prod/20250301', 'x\n', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
 
-    server.respond(() => xmlError(409, 'ConditionalRequestConflict', 'A conflicting operation occurred. If using PutObject you can retry the request.'));
+    server.respond(() => s3Error(409, 'ConditionalRequestConflict', 'A conflicting operation occurred. If using PutObject you can retry the request.'));
     await expect(store.put('events/prod/20250301', 'x\n', { ifMatch: '"e"' })).rejects.toBeInstanceOf(PreconditionFailedError);
   });
 
   it('treats If-Match on a missing key (404 NoSuchKey) as a failed precondition', async () => {
-    server.respond(() => xmlError(404, 'NoSuchKey', 'The specified key does not exist.', '<Key>site/events/prod/20250301</Key>'));
+    server.respond(() => s3Error(404, 'NoSuchKey', 'The specified key does not exist.', '<Key>site/events/prod/20250301</Key>'));
     await expect(store.put('events/prod/20250301', 'x\n', { ifMatch: '"e"' })).rejects.toBeInstanceOf(PreconditionFailedError);
   });
 
   it('returns null for 404 NoSuchKey on GET and 404 on HEAD', async () => {
-    server.respond(() => xmlError(404, 'NoSuchKey', 'The specified key does not exist.', '<Key>site/events/prod/20250301</Key>'));
+    server.respond(() => s3Error(404, 'NoSuchKey', 'The specified key does not exist.', '<Key>site/events/prod/20250301</Key>'));
     await expect(store.get('events/prod/20250301')).resolves.toBeNull();
     await expect(store.head('events/prod/20250301')).resolves.toBeNull();
     expect(server.requests.map((request) => request.method)).toEqual(['GET', 'HEAD']);
@@ -279,7 +268,7 @@ describe('S3ObjectStore on the wire', () => {
   });
 
   it('throws StorageError, not null, for 403 AccessDenied', async () => {
-    server.respond(() => xmlError(403, 'AccessDenied', 'Access Denied'));
+    server.respond(() => s3Error(403, 'AccessDenied', 'Access Denied'));
     const denied = store.get('events/prod/20250301');
     await expect(denied).rejects.toBeInstanceOf(StorageError);
     await expect(denied).rejects.not.toBeInstanceOf(TransientStorageError);
@@ -294,12 +283,12 @@ describe('S3ObjectStore on the wire', () => {
   });
 
   it('throws StorageError for 404 NoSuchBucket', async () => {
-    server.respond(() => xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', '<BucketName>logpublish</BucketName>'));
+    server.respond(() => s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', '<BucketName>logpublish</BucketName>'));
     await expect(store.get('events/prod/20250301')).rejects.toMatchObject({ name: 'StorageError', details: { code: 'NoSuchBucket' } });
   });
 
   it('throws TransientStorageError for 503 SlowDown, 500 InternalError and dropped connections', async () => {
-    server.respond(() => xmlError(503, 'SlowDown', 'Please reduce your request rate.'));
+    server.respond(() => s3Error(503, 'SlowDown', 'Please reduce your request rate.'));
     const slow = store.get('events/prod/20250301');
     await expect(slow).rejects.toBeInstanceOf(TransientStorageError);
     await expect(slow).rejects.toMatchObject({ name: 'TransientStorageError', details: { code: 'SlowDown', statusCode: 503 } });
@@ -308,7 +297,7 @@ describe('S3ObjectStore on the wire', () => {
     await expect(store.put('events/prod/20250301', 'x', { ifMatch: '"e"' })).rejects.toMatchObject({ name: 'TransientStorageError' });
     await expect(store.delete('events/prod/20250301')).rejects.toMatchObject({ name: 'TransientStorageError' });
 
-    server.respond(() => xmlError(500, 'InternalError', 'We encountered an internal error. Please try again.'));
+    server.respond(() => s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.'));
     await expect(listAll(store, '')).rejects.toMatchObject({ name: 'TransientStorageError', details: { code: 'InternalError' } });
 
     server.respond(() => 'drop');

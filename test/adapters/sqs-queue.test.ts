@@ -10,7 +10,7 @@ import { SqsMessageQueue } from '../../functions/adapters/sqs-queue.js';
 import { QueueError, TransientQueueError } from '../../functions/adapters/errors.js';
 import { createRequestStats } from '../../functions/adapters/aws-error.js';
 import { startLocalAws, type LocalAws } from '../../local/emulators/local-aws.js';
-import { startRecordingServer, type CannedResponse, type RecordedRequest, type RecordingServer } from './support/recording-server.js';
+import { startRecordingServer, type CannedResponse, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 
 describe('SqsMessageQueue on the in-process SQS', () => {
   let aws: LocalAws;
@@ -72,17 +72,13 @@ describe('SqsMessageQueue on the in-process SQS', () => {
     expect(queue.requestCount).toBe(11);
   });
 
-  it('long-polls: a receive waits for a message sent while it waits', async () => {
+  it('long-polls: a receive waits for a message that becomes available while it waits', async () => {
     const queueUrl = await freshQueue();
+    // Delayed: invisible for a second after the send, so a receive that did not wait finds nothing.
+    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'late', DelaySeconds: 1 }));
     const queue = new SqsMessageQueue({ client, queueUrl });
-    const started = Date.now();
-    const pending = queue.receive(10, 5);
-    setTimeout(() => void client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'late' })), 300);
-    const messages = await pending;
-    expect(messages.map((message) => message.body)).toEqual(['late']);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(250);
-    expect(elapsed).toBeLessThan(4_000);
+    expect(await queue.receive(10, 0)).toEqual([]);
+    expect((await queue.receive(10, 5)).map((message) => message.body)).toEqual(['late']);
   });
 
   it('does not throw for a delete with a bogus receipt handle', async () => {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildChartsFiles } from '../../functions/charts/page-files.js';
 import { describeWith, findChromium } from '../support/requirements.js';
+import { cssColour, luminance, screenshotColours, shareOf, type ColourShare } from './screenshot-colours.js';
 import { buildFixtureSite, generateEvents, startStaticServer, writeFiles, type GeneratedEvent, type StaticServer } from './site-fixture.js';
 
 const CHROMIUM_ARGS = [
@@ -77,11 +78,14 @@ async function numberOf(page: Page, testId: string): Promise<{ value: number; te
   return { value: Number(await locator.getAttribute('data-value')), text: await locator.textContent() };
 }
 
-/** Waits until the page shows `total` for the range (renders are synchronous, but be safe). */
+/** Waits until the page shows `total` for the range; a page that never does fails, saying what it shows. */
 async function waitForTotal(page: Page, total: number): Promise<void> {
-  await page
-    .waitForFunction((value) => document.querySelector('[data-testid="range-total"]')?.getAttribute('data-value') === value, String(total), { timeout: 5000 })
-    .catch(() => undefined);
+  try {
+    await page.waitForFunction((value) => document.querySelector('[data-testid="range-total"]')?.getAttribute('data-value') === value, String(total), { timeout: 15_000 });
+  } catch (error) {
+    const shown = await page.locator('[data-testid="range-total"]').getAttribute('data-value').catch(() => null);
+    throw new Error(`the page never showed the range total ${total} (it shows ${shown}): ${(error as Error).message}`);
+  }
 }
 
 /** Everything the page shows for a range, against the expected counts. */
@@ -297,17 +301,37 @@ describeWith(['chromium'], 'charts page', () => {
     }
   });
 
-  it('looks right in dark mode too', async () => {
-    const dark = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC', colorScheme: 'dark' });
-    try {
-      const page = await openPage(dark, `${server.origin}/charts/#from=2025-03-01&to=2025-03-31`);
-      await expectRange(page, expectedFor(days, '2025-03-01', '2025-03-31'), '2025-03-01', '2025-03-31');
-      await expectDrawn(page);
-      const shot = path.join(screenshots, 'charts-page-dark.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      console.log(`charts page screenshot (dark): ${shot}`);
-    } finally {
-      await dark.close();
+  it('looks right in dark mode too: dark backgrounds and its own bar colour, where light mode is light', async () => {
+    const looks: Partial<Record<'light' | 'dark', { colours: ColourShare[]; bg: string; surface: string; bar: string }>> = {};
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const themed = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC', colorScheme });
+      try {
+        const page = await openPage(themed, `${server.origin}/charts/#from=2025-03-01&to=2025-03-31`);
+        await expectRange(page, expectedFor(days, '2025-03-01', '2025-03-31'), '2025-03-01', '2025-03-31');
+        await expectDrawn(page);
+        const shot = path.join(screenshots, `charts-page-${colorScheme}.png`);
+        const png = await page.screenshot({ path: shot, fullPage: true });
+        console.log(`charts page screenshot (${colorScheme}): ${shot}`);
+        const [bg, surface, bar] = await Promise.all(['--bg', '--surface', '--chart-bar'].map((name) => cssColour(page, name)));
+        looks[colorScheme] = { colours: await screenshotColours(themed, png), bg: bg!, surface: surface!, bar: bar! };
+      } finally {
+        await themed.close();
+      }
     }
+    const { light, dark } = looks as Required<typeof looks>;
+    // The page's backgrounds are most of what each screenshot shows...
+    for (const look of [light, dark]) {
+      expect(look.colours.slice(0, 2).map((entry) => entry.colour).sort()).toEqual([look.bg, look.surface].sort());
+      expect(shareOf(look.colours, look.bg) + shareOf(look.colours, look.surface)).toBeGreaterThan(0.5);
+    }
+    // ...dark in dark mode, light in light mode.
+    expect([luminance(dark.bg), luminance(dark.surface)].every((value) => value < 0.1)).toBe(true);
+    expect([luminance(light.bg), luminance(light.surface)].every((value) => value > 0.8)).toBe(true);
+    // Each shows its own theme's bars, and none of the other theme's.
+    expect(dark.bar).not.toBe(light.bar);
+    expect(shareOf(dark.colours, dark.bar)).toBeGreaterThan(0);
+    expect(shareOf(dark.colours, light.bar)).toBe(0);
+    expect(shareOf(light.colours, light.bar)).toBeGreaterThan(0);
+    expect(shareOf(light.colours, dark.bar)).toBe(0);
   });
 });

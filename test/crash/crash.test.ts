@@ -17,8 +17,14 @@ describe('a local run killed at any instant recovers to exactly what a clean run
   const trials: CrashTrial[] = [
     // Issue 10, item 1: the build had written shards into the mirror, the branch had none.
     { kind: 'when-exists', path: 'bucket/site/data/date' },
+    // The lock taken, by a process that then dies: the recovery takes it over at once.
+    { kind: 'checkpoint', point: 'begin-run:after-lock' },
+    // Every path planned is pending, nothing built.
+    { kind: 'checkpoint', point: 'detect-changes:after-pending' },
     { kind: 'checkpoint', point: 'build:after-day#2' },
     { kind: 'checkpoint', point: 'finalize:before-site' },
+    // Published and reported, the lock still held.
+    { kind: 'checkpoint', point: 'finish-run:after-report' },
   ];
 
   it.each(trials.map((trial) => [describeTrial(trial), trial] as const))('%s', async (_name, trial) => {

@@ -9,6 +9,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import sodium from 'libsodium-wrappers';
+import { SimulatedClock } from '../../local/emulators/github-server.js';
 import { gitRaw } from '../support/git.js';
 import { branch, createBranch, emulator, failure, git, gitDir, kit, owner, quiet, repo, startEmulator, tmp, useEmulator } from './support/emulator-harness.js';
 
@@ -150,13 +151,15 @@ describe('GitHubEmulator: HTTP behaviour', () => {
   });
 
   it('sends rate-limit headers, enforces the limit, and answers unknown routes and bad JSON like GitHub', async () => {
-    const limited = await startEmulator({ repoDir: path.join(tmp, 'limited.git'), rateLimit: 2 });
+    // Stopped at a known instant: the hour's window ends exactly an hour later.
+    const clock = new SimulatedClock(0, Date.parse('2025-03-01T00:00:00Z'));
+    const limited = await startEmulator({ repoDir: path.join(tmp, 'limited.git'), rateLimit: 2, clock: clock.now });
     const base = `${limited.url}/repos/${owner}/${repo}`;
     const first = await fetch(base);
     expect(first.status).toBe(200);
     expect(first.headers.get('x-ratelimit-limit')).toBe('2');
     expect(first.headers.get('x-ratelimit-remaining')).toBe('1');
-    expect(Number(first.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+    expect(first.headers.get('x-ratelimit-reset')).toBe(String(Date.parse('2025-03-01T01:00:00Z') / 1000));
 
     const unknown = await fetch(`${base}/pulls`);
     expect(unknown.status).toBe(404);
@@ -164,6 +167,12 @@ describe('GitHubEmulator: HTTP behaviour', () => {
     const limitedOut = await fetch(base);
     expect(limitedOut.status).toBe(403);
     expect(limitedOut.headers.get('x-ratelimit-remaining')).toBe('0');
+    // A new window at the reset.
+    clock.advance(3600_000);
+    const renewed = await fetch(base);
+    expect(renewed.status).toBe(200);
+    expect(renewed.headers.get('x-ratelimit-remaining')).toBe('1');
+    expect(renewed.headers.get('x-ratelimit-reset')).toBe(String(Date.parse('2025-03-01T02:00:00Z') / 1000));
 
     const otherRepo = await fetch(`${emulator.url}/repos/someone/else`);
     expect(otherRepo.status).toBe(404);

@@ -1,3 +1,5 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -9,7 +11,7 @@ import { checkStatus, parsePythonTimestamp, statusMetrics, type StatusSources } 
 import { runEmbedded } from '../../local/runner/embedded.js';
 import { generateMessages } from '../../local/generate.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/temp.js';
+import { listFiles, tempDir } from '../support/temp.js';
 
 const now = new Date('2025-03-02T06:00:00Z');
 const sources = (overrides: Partial<StatusSources> = {}): StatusSources => ({
@@ -72,12 +74,15 @@ describe('usage-pipeline status on the embedded default', () => {
     expect(fresh.code).toBe(0);
     expect(JSON.parse(fresh.stdout)).toMatchObject({ stale: false, problems: [], lastRun: { runId: report.runId, status: 'SUCCEEDED' } });
 
-    // last_updated.txt is the newest daily object's modification time, "now" here: a tiny
-    // threshold makes it stale.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const stale = await runCli(['status', '--home', home, '--max-age-hours', '0.0001']);
+    // last_updated.txt is the newest daily object's modification time: daily objects last
+    // written two hours ago, rebuilt, publish data two hours old.
+    const prod = path.join(home, 'bucket', 'events', 'prod');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const file of await listFiles(prod)) await fs.utimes(path.join(prod, file), twoHoursAgo, twoHoursAgo);
+    expect((await runEmbedded({ home, rebuildAll: true })).status).toBe('SUCCEEDED');
+    const stale = await runCli(['status', '--home', home, '--max-age-hours', '1']);
     expect(stale.code).toBe(2);
-    expect(stale.stdout).toMatch(/^PROBLEM: the data is \d+ s old \(more than 0 s\)$/m);
+    expect(stale.stdout).toMatch(/^PROBLEM: the data is 2\.0 h old \(more than 60 min\)$/m);
   });
 });
 
@@ -94,7 +99,9 @@ describe('the monitor Lambda', () => {
     const s3 = new S3Client(aws.clientConfig());
     const sqs = new SQSClient(aws.clientConfig());
     await s3.send(new CreateBucketCommand({ Bucket: 'logpublish' }));
-    const updated = new Date(Date.now() - 2 * 3600_000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '+00:00');
+    // Two hours ago, in whole seconds as the file has it.
+    const updatedAt = Math.floor(Date.now() / 1000) * 1000 - 2 * 3600_000;
+    const updated = new Date(updatedAt).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '+00:00');
     await s3.send(new PutObjectCommand({ Bucket: 'logpublish', Key: 'site/data/last_updated.txt', Body: updated }));
     await s3.send(new PutObjectCommand({ Bucket: 'logpublish', Key: 'runs/run-1/report.json', Body: JSON.stringify({ finishedAt: '2025-03-02T04:00:00.000Z' }) }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queues.deadLetterQueueUrl, MessageBody: 'poison' }));
@@ -105,6 +112,7 @@ describe('the monitor Lambda', () => {
       return true;
     });
     let status;
+    const before = Date.now();
     try {
       status = await monitor(
         { BUCKET_NAME: 'logpublish', QUEUE_URL: queues.queueUrl, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, MAX_DATA_AGE_SECONDS: '21600', POWERTOOLS_LOG_LEVEL: 'SILENT' },
@@ -114,15 +122,18 @@ describe('the monitor Lambda', () => {
     } finally {
       write.mockRestore();
     }
+    const after = Date.now();
     expect(status).toMatchObject({ stale: false, deadLetters: { visible: 1 }, queue: { visible: 0 }, lastRun: { runId: 'run-1', status: 'SUCCEEDED' } });
     expect(status.problems).toEqual(['1 message(s) in the dead-letter queue']);
-    expect(Math.abs((status.dataAgeSeconds as number) - 7200)).toBeLessThan(60);
+    // The age at the moment of the check, which lies between these two readings of the clock.
+    expect(status.dataAgeSeconds).toBeGreaterThanOrEqual(Math.round((before - updatedAt) / 1000));
+    expect(status.dataAgeSeconds).toBeLessThanOrEqual(Math.round((after - updatedAt) / 1000));
 
     const emf = lines.map((line) => JSON.parse(line)).find((entry) => entry._aws?.CloudWatchMetrics);
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('UsagePipeline');
     expect(emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name).sort()).toEqual(['DataAgeSeconds', 'DeadLetterDepth', 'LastRunFailed', 'PublishBacklog', 'QueueDepth']);
     expect(emf.DeadLetterDepth).toBe(1);
     expect(emf.PublishBacklog).toBe(0);
-    expect(Math.abs(emf.DataAgeSeconds - 7200)).toBeLessThan(60);
+    expect(emf.DataAgeSeconds).toBe(status.dataAgeSeconds);
   });
 });

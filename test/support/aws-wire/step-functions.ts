@@ -1,10 +1,12 @@
 /**
  * A wire-level fake of the Step Functions JSON 1.0 protocol: `POST /` with
  * `x-amz-target: AWSStepFunctions.<Operation>` and `application/x-amz-json-1.0` bodies,
- * answering StartExecution and DescribeExecution as the service does — including its
- * idempotent restart (same name and input while RUNNING returns the same execution) and its
- * `ExecutionAlreadyExists`, `StateMachineDoesNotExist`, `InvalidName`, `ExecutionDoesNotExist`
- * errors (`__type` in the body, HTTP 400).
+ * answering StartExecution, DescribeExecution and ListExecutions as the service does —
+ * including its idempotent restart (same name and input while RUNNING returns the same
+ * execution), ListExecutions' newest-first order, status filter and paging, and its
+ * `ExecutionAlreadyExists`, `StateMachineDoesNotExist`, `InvalidArn`, `InvalidName`,
+ * `InvalidToken`, `ValidationException`, `ExecutionDoesNotExist` errors (`__type` in the body,
+ * HTTP 400).
  */
 import { randomUUID } from 'node:crypto';
 import { parseSigV4, startWireServer, type WireResponse, type WireServer } from './http.js';
@@ -43,6 +45,8 @@ export interface RecordedCall {
   status: number;
 }
 
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:.+$/;
+const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 const PREFIX = 'com.amazonaws.swf.service.v2.model#';
 
@@ -52,6 +56,7 @@ export class StepFunctionsFake {
   /** What a started execution will do; by default it succeeds at the first poll with `{}`. */
   outcome: (input: string) => ScriptedOutcome = () => ({ status: 'SUCCEEDED', output: '{}' });
   private readonly stateMachines = new Set<string>();
+  private readonly pageTokens = new Map<string, number>();
   private readonly startHooks: ((request: { stateMachineArn: string; name: string; input: string }) => void)[] = [];
 
   private constructor(private readonly server: WireServer) {}
@@ -77,11 +82,14 @@ export class StepFunctionsFake {
     };
   }
 
+  /** An execution as if started earlier; one that has stopped did so 4.25 s after its start unless `stopDate` says. */
   addExecution(execution: Omit<FakeExecution, 'executionArn' | 'polls' | 'outcome' | 'startDate'> & { outcome?: ScriptedOutcome; startDate?: Date }): FakeExecution {
+    const startDate = execution.startDate ?? new Date();
     const full: FakeExecution = {
       ...execution,
       executionArn: executionArn(execution.stateMachineArn, execution.name),
-      startDate: execution.startDate ?? new Date(),
+      startDate,
+      ...(execution.status !== 'RUNNING' ? { stopDate: execution.stopDate ?? new Date(startDate.getTime() + 4_250) } : {}),
       polls: 0,
       outcome: execution.outcome ?? { status: execution.status === 'RUNNING' ? 'SUCCEEDED' : execution.status },
     };
@@ -121,6 +129,8 @@ export class StepFunctionsFake {
         return record(this.startExecution(body));
       case 'AWSStepFunctions.DescribeExecution':
         return record(this.describeExecution(body));
+      case 'AWSStepFunctions.ListExecutions':
+        return record(this.listExecutions(body));
       default:
         return record(error(400, 'UnknownOperationException', `unknown operation ${target}`, 'com.amazon.coral.service#'));
     }
@@ -130,7 +140,7 @@ export class StepFunctionsFake {
     const stateMachineArn = String(body.stateMachineArn ?? '');
     const name = typeof body.name === 'string' ? body.name : randomUUID();
     const input = typeof body.input === 'string' ? body.input : '{}';
-    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:.+$/.test(stateMachineArn)) return error(400, 'InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${stateMachineArn}'`);
+    if (!STATE_MACHINE_ARN.test(stateMachineArn)) return error(400, 'InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${stateMachineArn}'`);
     if (!this.stateMachines.has(stateMachineArn)) return error(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     if (!NAME.test(name)) return error(400, 'InvalidName', `Invalid Name: '${name}'`);
     try {
@@ -148,6 +158,49 @@ export class StepFunctionsFake {
     }
     const execution = this.addExecution({ stateMachineArn, name, input, status: 'RUNNING', outcome: this.outcome(input) });
     return ok({ executionArn: arn, startDate: epochSeconds(execution.startDate) });
+  }
+
+  /** Newest first, `maxResults` to a page (0 or absent: 100; at most 1,000), then an opaque `nextToken`. */
+  private listExecutions(body: Record<string, unknown>): WireResponse {
+    const stateMachineArn = String(body.stateMachineArn ?? '');
+    const maxResults = body.maxResults === undefined ? 0 : Number(body.maxResults);
+    const statusFilter = body.statusFilter as string | undefined;
+    if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 1000) {
+      return error(400, 'ValidationException', `1 validation error detected: Value '${String(body.maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`, 'com.amazon.coral.validate#');
+    }
+    if (statusFilter !== undefined && !STATUSES.includes(statusFilter)) {
+      return error(400, 'ValidationException', `1 validation error detected: Value '${statusFilter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${STATUSES.join(', ')}]`, 'com.amazon.coral.validate#');
+    }
+    if (!STATE_MACHINE_ARN.test(stateMachineArn)) return error(400, 'InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${stateMachineArn}'`);
+    if (!this.stateMachines.has(stateMachineArn)) return error(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    const matching = [...this.executions.values()]
+      .filter((execution) => execution.stateMachineArn === stateMachineArn && (statusFilter === undefined || execution.status === statusFilter))
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+    let start = 0;
+    if (body.nextToken !== undefined) {
+      const offset = this.pageTokens.get(String(body.nextToken));
+      if (offset === undefined) return error(400, 'InvalidToken', `Invalid Token: '${String(body.nextToken)}'`);
+      start = offset;
+    }
+    const page = matching.slice(start, start + (maxResults || 100));
+    const next = start + page.length;
+    let nextToken: string | undefined;
+    if (next < matching.length) {
+      nextToken = randomUUID();
+      this.pageTokens.set(nextToken, next);
+    }
+    return ok({
+      executions: page.map((execution) => ({
+        executionArn: execution.executionArn,
+        stateMachineArn: execution.stateMachineArn,
+        name: execution.name,
+        status: execution.status,
+        startDate: epochSeconds(execution.startDate),
+        ...(execution.status !== 'RUNNING' && execution.stopDate ? { stopDate: epochSeconds(execution.stopDate) } : {}),
+        redriveCount: 0,
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    });
   }
 
   private describeExecution(body: Record<string, unknown>): WireResponse {
