@@ -7,21 +7,16 @@
  */
 import { ACTIONS_REQUIRING_WILDCARD_RESOURCE } from '../../infra/iam.js';
 import { FUNCTION_SPECS } from '../../functions/config/functions.js';
-import { EVERY_OPTION, list, parsePolicy, ref, resourcesOf, synthesize, type Synthesized } from './support.js';
+import { EVERY_OPTION, list, parsePolicy, ref, resourcesOf, bothConfigurations } from './support.js';
 import { eachResource, ESCALATION_ACTIONS, ESCALATION_EXCEPTIONS, identityPolicies, isReference, SKIPPED_RULES, TRUSTED_SERVICES } from './security-rules.js';
 
-let plain: Synthesized;
-let full: Synthesized;
+const stacks = bothConfigurations();
 const configurations = () =>
   [
-    ['default', plain],
-    ['every option', full],
+    ['default', stacks.plain],
+    ['every option', stacks.full],
   ] as const;
 
-beforeAll(async () => {
-  plain = await synthesize();
-  full = await synthesize(EVERY_OPTION);
-});
 
 /** Every resource of a type in every configuration, for `it` bodies. */
 const each = (type: string, check: Parameters<typeof eachResource>[2]) => eachResource(configurations(), type, check);
@@ -31,7 +26,7 @@ describe('the reviewed skip list', () => {
     for (const [rule, skip] of Object.entries(SKIPPED_RULES)) {
       expect(rule).toMatch(/^CKV2?_AWS_\d+$/);
       expect(skip.reason.length).toBeGreaterThan(60);
-      for (const type of skip.resources) expect(resourcesOf(plain.tf, type).length + resourcesOf(full.tf, type).length).toBeGreaterThan(0);
+      for (const type of skip.resources) expect(resourcesOf(stacks.plain.tf, type).length + resourcesOf(stacks.full.tf, type).length).toBeGreaterThan(0);
       for (const name of skip.only ?? []) expect(FUNCTION_SPECS.map((spec) => spec.name)).toContain(name);
     }
   });

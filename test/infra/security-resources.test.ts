@@ -6,21 +6,16 @@
  * are in SKIPPED_RULES (./security-rules.ts), each with its reason.
  */
 import { FUNCTION_SPECS } from '../../functions/config/functions.js';
-import { EVERY_OPTION, list, parsePolicy, ref, referencedName, resourcesOf, synthesize, type Block, type Synthesized } from './support.js';
+import { list, parsePolicy, ref, referencedName, resourcesOf, type Block, type Synthesized, bothConfigurations } from './support.js';
 import { eachResource, SKIPPED_RULES } from './security-rules.js';
 
-let plain: Synthesized;
-let full: Synthesized;
+const stacks = bothConfigurations();
 const configurations = () =>
   [
-    ['default', plain],
-    ['every option', full],
+    ['default', stacks.plain],
+    ['every option', stacks.full],
   ] as const;
 
-beforeAll(async () => {
-  plain = await synthesize();
-  full = await synthesize(EVERY_OPTION);
-});
 
 /** Every resource of a type in every configuration, for `it` bodies. */
 const each = (type: string, check: Parameters<typeof eachResource>[2]) => eachResource(configurations(), type, check);

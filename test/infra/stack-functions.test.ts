@@ -19,21 +19,16 @@ import {
   ref,
   resourcesOf,
   statementsOfFunction,
-  synthesize,
   type Synthesized,
+  bothConfigurations,
 } from './support.js';
 
 Testing.setupJest();
 
 const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
-let plain: Synthesized;
-let full: Synthesized;
+const stacks = bothConfigurations();
 
-beforeAll(async () => {
-  plain = await synthesize();
-  full = await synthesize(EVERY_OPTION);
-});
 
 describe('Lambda functions', () => {
   it('has one function per handler entry: the pipeline steps, rotate-secrets and the monitor', () => {
@@ -43,15 +38,15 @@ describe('Lambda functions', () => {
       .sort();
     expect(FUNCTION_SPECS.map((spec) => spec.name).sort()).toEqual(entries);
     expect(entries).toEqual([...PIPELINE_STEPS, 'rotate-secrets', 'monitor'].sort());
-    expect(resourcesOf(plain.tf, 'aws_lambda_function').map(([, fn]) => fn.function_name).sort()).toEqual(entries.map((name) => `usage-pipeline-${name}`));
+    expect(resourcesOf(stacks.plain.tf, 'aws_lambda_function').map(([, fn]) => fn.function_name).sort()).toEqual(entries.map((name) => `usage-pipeline-${name}`));
   });
 
   it('runs each on nodejs22.x, arm64, traced, with its own log group and role', () => {
     const roles = new Set<string>();
     for (const spec of FUNCTION_SPECS) {
       const name = `usage-pipeline-${spec.name}`;
-      const [, fn] = lambdaNamed(plain.tf, name);
-      expect(plain.json).toHaveResourceWithProperties(LambdaFunction, {
+      const [, fn] = lambdaNamed(stacks.plain.tf, name);
+      expect(stacks.plain.json).toHaveResourceWithProperties(LambdaFunction, {
         function_name: name,
         runtime: 'nodejs22.x',
         architectures: ['arm64'],
@@ -62,38 +57,38 @@ describe('Lambda functions', () => {
       });
       expect(fn.filename).toMatch(/^assets\/.+\/archive\.zip$/);
       expect(fn.source_code_hash).toBe(`\${filebase64sha256("${fn.filename}")}`);
-      const logGroup = resourcesOf(plain.tf, 'aws_cloudwatch_log_group').find(([, group]) => group.name === `/aws/lambda/${name}`);
+      const logGroup = resourcesOf(stacks.plain.tf, 'aws_cloudwatch_log_group').find(([, group]) => group.name === `/aws/lambda/${name}`);
       expect(logGroup?.[1].retention_in_days).toBe(365);
       expect(fn.logging_config.log_group).toBe(ref('aws_cloudwatch_log_group', logGroup![0], 'name'));
       roles.add(fn.role);
     }
     expect(roles.size).toBe(FUNCTION_SPECS.length);
-    expect(plain.json).toHaveResource(CloudwatchLogGroup);
+    expect(stacks.plain.json).toHaveResource(CloudwatchLogGroup);
   });
 
   it('reserves concurrency 1 for the rotation, the monitor, the drain and publishing, and honours overrides', () => {
     const reserved = (s: Synthesized) =>
       Object.fromEntries(resourcesOf(s.tf, 'aws_lambda_function').filter(([, fn]) => fn.reserved_concurrent_executions !== undefined).map(([, fn]) => [fn.function_name, fn.reserved_concurrent_executions]));
-    expect(reserved(plain)).toEqual({ 'usage-pipeline-rotate-secrets': 1, 'usage-pipeline-monitor': 1, 'usage-pipeline-drain': 1, 'usage-pipeline-publish': 1 });
-    expect(reserved(full)).toEqual({ 'usage-pipeline-rotate-secrets': 1, 'usage-pipeline-monitor': 1, 'usage-pipeline-drain': 1 });
+    expect(reserved(stacks.plain)).toEqual({ 'usage-pipeline-rotate-secrets': 1, 'usage-pipeline-monitor': 1, 'usage-pipeline-drain': 1, 'usage-pipeline-publish': 1 });
+    expect(reserved(stacks.full)).toEqual({ 'usage-pipeline-rotate-secrets': 1, 'usage-pipeline-monitor': 1, 'usage-pipeline-drain': 1 });
   });
 
   it('never retries the scheduled functions automatically', () => {
     for (const name of ['rotate-secrets', 'monitor']) {
-      expect(plain.json).toHaveResourceWithProperties(LambdaFunctionEventInvokeConfig, {
-        function_name: ref('aws_lambda_function', lambdaNamed(plain.tf, `usage-pipeline-${name}`)[0], 'function_name'),
+      expect(stacks.plain.json).toHaveResourceWithProperties(LambdaFunctionEventInvokeConfig, {
+        function_name: ref('aws_lambda_function', lambdaNamed(stacks.plain.tf, `usage-pipeline-${name}`)[0], 'function_name'),
         maximum_retry_attempts: 0,
       });
     }
-    expect(resourcesOf(plain.tf, 'aws_lambda_function_event_invoke_config')).toHaveLength(2);
+    expect(resourcesOf(stacks.plain.tf, 'aws_lambda_function_event_invoke_config')).toHaveLength(2);
   });
 
   it('gives each function the environment it reads, and no more', () => {
-    const env = (name: string) => lambdaNamed(plain.tf, `usage-pipeline-${name}`)[1].environment.variables as Record<string, string>;
-    const secret = ref('aws_secretsmanager_secret', only(plain.tf, 'aws_secretsmanager_secret')[0], 'arn');
-    const queueName = resourcesOf(plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events')![0];
+    const env = (name: string) => lambdaNamed(stacks.plain.tf, `usage-pipeline-${name}`)[1].environment.variables as Record<string, string>;
+    const secret = ref('aws_secretsmanager_secret', only(stacks.plain.tf, 'aws_secretsmanager_secret')[0], 'arn');
+    const queueName = resourcesOf(stacks.plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events')![0];
     const shared = {
-      BUCKET_NAME: ref('aws_s3_bucket', only(plain.tf, 'aws_s3_bucket')[0], 'bucket'),
+      BUCKET_NAME: ref('aws_s3_bucket', only(stacks.plain.tf, 'aws_s3_bucket')[0], 'bucket'),
       GITHUB_REPOSITORY: 'futel/usage',
       GITHUB_BRANCH: 'gh-pages',
       PRODUCTION_HOSTS: 'futel-prod.phu73l.net,futel-prod-back,dialplan-functions-prod',
@@ -112,12 +107,12 @@ describe('Lambda functions', () => {
     for (const step of ['begin-run', 'list-staged', 'merge-month', 'build-month', 'finalize', 'finish-run', 'record-failure']) expect(env(step)).toEqual(shared);
     expect(env('rotate-secrets')).toEqual({
       GITHUB_REPOSITORY: 'futel/usage',
-      ROTATION_IAM_USER: ref('aws_iam_user', only(plain.tf, 'aws_iam_user')[0], 'name'),
+      ROTATION_IAM_USER: ref('aws_iam_user', only(stacks.plain.tf, 'aws_iam_user')[0], 'name'),
       GITHUB_TOKEN_SECRET_ID: secret,
       QUEUE_URL: ref('aws_sqs_queue', queueName, 'url'),
       ROTATION_VERIFY_TIMEOUT_SECONDS: '90',
     });
-    const dlq = resourcesOf(plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events-dlq')![0];
+    const dlq = resourcesOf(stacks.plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events-dlq')![0];
     expect(env('monitor')).toEqual({
       BUCKET_NAME: shared.BUCKET_NAME,
       GITHUB_REPOSITORY: 'futel/usage',
@@ -131,18 +126,18 @@ describe('Lambda functions', () => {
   });
 
   it('grants each role exactly what its function does', () => {
-    const bucket = ref('aws_s3_bucket', only(plain.tf, 'aws_s3_bucket')[0], 'arn');
-    const queue = ref('aws_sqs_queue', resourcesOf(plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events')![0], 'arn');
-    const secret = ref('aws_secretsmanager_secret', only(plain.tf, 'aws_secretsmanager_secret')[0], 'arn');
-    const user = ref('aws_iam_user', only(plain.tf, 'aws_iam_user')[0], 'arn');
+    const bucket = ref('aws_s3_bucket', only(stacks.plain.tf, 'aws_s3_bucket')[0], 'arn');
+    const queue = ref('aws_sqs_queue', resourcesOf(stacks.plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events')![0], 'arn');
+    const secret = ref('aws_secretsmanager_secret', only(stacks.plain.tf, 'aws_secretsmanager_secret')[0], 'arn');
+    const user = ref('aws_iam_user', only(stacks.plain.tf, 'aws_iam_user')[0], 'arn');
     const logs = (name: string) => {
-      const [logGroup] = resourcesOf(plain.tf, 'aws_cloudwatch_log_group').find(([, group]) => group.name === `/aws/lambda/usage-pipeline-${name}`)!;
+      const [logGroup] = resourcesOf(stacks.plain.tf, 'aws_cloudwatch_log_group').find(([, group]) => group.name === `/aws/lambda/usage-pipeline-${name}`)!;
       return [
         { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${ref('aws_cloudwatch_log_group', logGroup, 'arn')}:*`] },
         { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: ['*'] },
       ];
     };
-    const of = (name: string) => grants(statementsOfFunction(plain.tf, `usage-pipeline-${name}`));
+    const of = (name: string) => grants(statementsOfFunction(stacks.plain.tf, `usage-pipeline-${name}`));
 
     expect(of('drain')).toEqual([
       ...logs('drain'),
@@ -170,7 +165,7 @@ describe('Lambda functions', () => {
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secret] },
       { Effect: 'Allow', Action: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:GetUser', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'], Resource: [user] },
     ]);
-    const dlq = ref('aws_sqs_queue', resourcesOf(plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events-dlq')![0], 'arn');
+    const dlq = ref('aws_sqs_queue', resourcesOf(stacks.plain.tf, 'aws_sqs_queue').find(([, q]) => q.name === 'usage-pipeline-events-dlq')![0], 'arn');
     expect(of('monitor')).toEqual([
       ...logs('monitor'),
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket] },
@@ -190,8 +185,8 @@ describe('Lambda functions', () => {
   });
 
   it('uses the configured KMS key for environments and data', () => {
-    for (const [, fn] of resourcesOf(full.tf, 'aws_lambda_function')) expect(fn.kms_key_arn).toBe(EVERY_OPTION.kmsKeyArn);
-    expect(grants(statementsOfFunction(full.tf, 'usage-pipeline-drain'))).toContainEqual({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [EVERY_OPTION.kmsKeyArn] });
-    for (const [, fn] of resourcesOf(plain.tf, 'aws_lambda_function')) expect(fn.kms_key_arn).toBeUndefined();
+    for (const [, fn] of resourcesOf(stacks.full.tf, 'aws_lambda_function')) expect(fn.kms_key_arn).toBe(EVERY_OPTION.kmsKeyArn);
+    expect(grants(statementsOfFunction(stacks.full.tf, 'usage-pipeline-drain'))).toContainEqual({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [EVERY_OPTION.kmsKeyArn] });
+    for (const [, fn] of resourcesOf(stacks.plain.tf, 'aws_lambda_function')) expect(fn.kms_key_arn).toBeUndefined();
   });
 });

@@ -73,6 +73,16 @@ export async function synthesize(overrides: Record<string, unknown> = {}, bundle
   return { json, tf: JSON.parse(json) as TerraformJson, stack, config };
 }
 
+/** The stack with the defaults and with every option, synthesized once before a file's tests. */
+export function bothConfigurations(): { readonly plain: Synthesized; readonly full: Synthesized } {
+  const stacks = {} as { plain: Synthesized; full: Synthesized };
+  beforeAll(async () => {
+    stacks.plain = await synthesize();
+    stacks.full = await synthesize(EVERY_OPTION);
+  });
+  return stacks;
+}
+
 /** The resources of one type, as [logical name, block] pairs. */
 export function resourcesOf(tf: TerraformJson, type: string): Array<[string, Block]> {
   return Object.entries(tf.resource[type] ?? {});
