@@ -15,6 +15,16 @@ import { branch, createBranch, emulator, failure, git, gitDir, kit, owner, quiet
 
 useEmulator();
 
+/** GitHub's answer to a request over a secondary rate limit, once, on the next ref read. */
+const SECONDARY_LIMIT_ON_GET_REF = {
+  method: 'GET',
+  path: /\/git\/ref\//,
+  times: 1,
+  status: 403,
+  headers: { 'retry-after': '1' },
+  body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+} as const;
+
 describe('GitHubEmulator: contents and repository', () => {
   it('serves files and directories from a branch through the contents endpoint', async () => {
     const state = { last_event_id: 42, updated: '2025-03-01T00:00:00Z' };
@@ -110,27 +120,13 @@ describe('GitHubEmulator: HTTP behaviour', () => {
   it('carries headers and a body on an injected secondary rate limit, which the throttling plugin honours', async () => {
     await createBranch({ 'a.txt': '1' });
     emulator.requests.length = 0;
-    emulator.injectFault({
-      method: 'GET',
-      path: /\/git\/ref\//,
-      times: 1,
-      status: 403,
-      headers: { 'retry-after': '1' },
-      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
-    });
+    emulator.injectFault(SECONDARY_LIMIT_ON_GET_REF);
     const plain = await failure(kit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` }));
     expect(plain.status).toBe(403);
     expect(plain.headers['retry-after']).toBe('1');
     expect(plain.message).toContain('secondary rate limit');
 
-    emulator.injectFault({
-      method: 'GET',
-      path: /\/git\/ref\//,
-      times: 1,
-      status: 403,
-      headers: { 'retry-after': '1' },
-      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
-    });
+    emulator.injectFault(SECONDARY_LIMIT_ON_GET_REF);
     const waits: number[] = [];
     const ThrottledOctokit = Octokit.plugin(throttling);
     const throttled = new ThrottledOctokit({

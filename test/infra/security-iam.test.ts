@@ -7,26 +7,17 @@
  */
 import { ACTIONS_REQUIRING_WILDCARD_RESOURCE } from '../../infra/iam.js';
 import { FUNCTION_SPECS } from '../../functions/config/functions.js';
-import { EVERY_OPTION, list, parsePolicy, ref, resourcesOf, bothConfigurations } from './support.js';
-import { eachResource, ESCALATION_ACTIONS, ESCALATION_EXCEPTIONS, identityPolicies, isReference, SKIPPED_RULES, TRUSTED_SERVICES } from './security-rules.js';
+import { EVERY_OPTION, list, parsePolicy, ref, resourcesOf } from './support.js';
+import { securityConfigurations, ESCALATION_ACTIONS, ESCALATION_EXCEPTIONS, identityPolicies, isReference, SKIPPED_RULES, TRUSTED_SERVICES } from './security-rules.js';
 
-const stacks = bothConfigurations();
-const configurations = () =>
-  [
-    ['default', stacks.plain],
-    ['every option', stacks.full],
-  ] as const;
-
-
-/** Every resource of a type in every configuration, for `it` bodies. */
-const each = (type: string, check: Parameters<typeof eachResource>[2]) => eachResource(configurations(), type, check);
+const { configurations, each } = securityConfigurations();
 
 describe('the reviewed skip list', () => {
   it('names checkov rules, gives a real reason, and concerns resources the stack has', () => {
     for (const [rule, skip] of Object.entries(SKIPPED_RULES)) {
       expect(rule).toMatch(/^CKV2?_AWS_\d+$/);
       expect(skip.reason.length).toBeGreaterThan(60);
-      for (const type of skip.resources) expect(resourcesOf(stacks.plain.tf, type).length + resourcesOf(stacks.full.tf, type).length).toBeGreaterThan(0);
+      for (const type of skip.resources) expect(configurations().reduce((count, [, s]) => count + resourcesOf(s.tf, type).length, 0)).toBeGreaterThan(0);
       for (const name of skip.only ?? []) expect(FUNCTION_SPECS.map((spec) => spec.name)).toContain(name);
     }
   });

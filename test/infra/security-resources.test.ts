@@ -6,19 +6,10 @@
  * are in SKIPPED_RULES (./security-rules.ts), each with its reason.
  */
 import { FUNCTION_SPECS } from '../../functions/config/functions.js';
-import { list, parsePolicy, ref, referencedName, resourcesOf, type Block, type Synthesized, bothConfigurations } from './support.js';
-import { eachResource, SKIPPED_RULES } from './security-rules.js';
+import { list, parsePolicy, ref, referencedName, resourcesOf, type Block, type Synthesized } from './support.js';
+import { securityConfigurations, SKIPPED_RULES } from './security-rules.js';
 
-const stacks = bothConfigurations();
-const configurations = () =>
-  [
-    ['default', stacks.plain],
-    ['every option', stacks.full],
-  ] as const;
-
-
-/** Every resource of a type in every configuration, for `it` bodies. */
-const each = (type: string, check: Parameters<typeof eachResource>[2]) => eachResource(configurations(), type, check);
+const { configurations, each } = securityConfigurations();
 
 describe('aws_s3_bucket (CKV_AWS_19, 20, 21, 53–57, 145, 300; CKV2_AWS_6, 61, 65)', () => {
   const companion = (s: Synthesized, type: string, bucketName: string) => {

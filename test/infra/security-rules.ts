@@ -4,7 +4,7 @@
  * comments would carry them), the actions that count as privilege escalation, and a way to check
  * a rule on every resource of a type in every configuration.
  */
-import { parsePolicy, resourcesOf, type Block, type PolicyStatement, type Synthesized, type TerraformJson } from './support.js';
+import { bothConfigurations, parsePolicy, resourcesOf, type Block, type PolicyStatement, type Synthesized, type TerraformJson } from './support.js';
 
 interface SkippedRule {
   /** The resource types the rule would apply to. */
@@ -152,3 +152,13 @@ export function identityPolicies(tf: TerraformJson): Array<{ where: string; stat
 }
 
 export const isReference = (value: string) => value.includes('${');
+
+/** Both synthesized configurations (synthesized before the file's tests), labelled, and `each` over them. */
+export function securityConfigurations(): { configurations: () => Configurations; each: (type: string, check: Parameters<typeof eachResource>[2]) => void } {
+  const stacks = bothConfigurations();
+  const configurations = (): Configurations => [
+    ['default', stacks.plain],
+    ['every option', stacks.full],
+  ];
+  return { configurations, each: (type, check) => eachResource(configurations(), type, check) };
+}
