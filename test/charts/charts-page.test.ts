@@ -199,7 +199,7 @@ describeWith(['chromium'], 'charts page', () => {
     await expectDrawn(page);
     const shot = path.join(screenshots, 'charts-page.png');
     await page.screenshot({ path: shot, fullPage: true });
-    console.log(`charts page screenshot: ${shot}`);
+    console.log(`charts page screenshot: ${shot} (USAGE_KEEP_TEST_TMP=1 keeps it after the run)`);
 
     // "Show all" lists every name that has a series of its own. The summary may give series to
     // the busiest names only: the rarer ones are then counted together in the rest row.
@@ -311,7 +311,7 @@ describeWith(['chromium'], 'charts page', () => {
         await expectDrawn(page);
         const shot = path.join(screenshots, `charts-page-${colorScheme}.png`);
         const png = await page.screenshot({ path: shot, fullPage: true });
-        console.log(`charts page screenshot (${colorScheme}): ${shot}`);
+        console.log(`charts page screenshot (${colorScheme}): ${shot} (USAGE_KEEP_TEST_TMP=1 keeps it after the run)`);
         const [bg, surface, bar] = await Promise.all(['--bg', '--surface', '--chart-bar'].map((name) => cssColour(page, name)));
         looks[colorScheme] = { colours: await screenshotColours(themed, png), bg: bg!, surface: surface!, bar: bar! };
       } finally {
