@@ -29,7 +29,6 @@ const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname
 
 const stacks = bothConfigurations();
 
-
 describe('Lambda functions', () => {
   it('has one function per handler entry: the pipeline steps, rotate-secrets and the monitor', () => {
     const entries = readdirSync(path.join(PROJECT_ROOT, 'functions', 'handlers'))

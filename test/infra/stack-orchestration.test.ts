@@ -37,7 +37,6 @@ Testing.setupJest();
 
 const stacks = bothConfigurations();
 
-
 describe('state machine', () => {
   const definitionOf = (s: Synthesized) => JSON.parse(withPlaceholders(only(s.tf, 'aws_sfn_state_machine')[1].definition)) as Block;
 

@@ -28,7 +28,6 @@ Testing.setupJest();
 
 const stacks = bothConfigurations();
 
-
 describe('bucket', () => {
   const bucketId = (s: Synthesized) => ref('aws_s3_bucket', only(s.tf, 'aws_s3_bucket')[0], 'id');
 

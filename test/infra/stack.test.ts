@@ -28,7 +28,6 @@ Testing.setupJest();
 
 const stacks = bothConfigurations();
 
-
 describe('provider and Terraform settings', () => {
   it('pins the AWS provider to the release the prebuilt binding targets, in the configured region', () => {
     expect(stacks.plain.tf.terraform.required_providers).toEqual({ aws: { source: 'hashicorp/aws', version: '5.100.0' } });
