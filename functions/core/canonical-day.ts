@@ -15,7 +15,7 @@
  * order) gets `null`, and the day goes through the general path, which this one must match
  * byte for byte (the property tests compare them).
  */
-import { timestampProblem } from './timestamp.js';
+import { isRealTimestampAt, timestampProblem } from './timestamp.js';
 import { normaliseEventName, rewriteChannel } from './normalise.js';
 import type { ShardSpace } from './reusable-buffer.js';
 import { assemble, type Piece } from './shard-assembly.js';
@@ -30,16 +30,15 @@ export interface CanonicalDay {
   readonly counts: DayCounts;
 }
 
-/**
- * A line's start up to its channel, with a timestamp that needs no escaping (sticky: matched
- * where the line starts).
- */
-const LINE_HEAD = /\{"timestamp": "[ !#-[\]-~]*", "channel": "/y;
-const ENDPOINT_LABEL = '", "endpoint": "';
-const EVENT_LABEL = '", "event": "';
+/** A line's start, up to its timestamp. */
+const TIMESTAMP_LABEL = asciiBytes('{"timestamp": "');
+const ENDPOINT_LABEL = asciiBytes('", "endpoint": "');
+const EVENT_LABEL = asciiBytes('", "event": "');
 const CANONICAL_NAME = /^[ !#-[\]-~]*$/;
+const NOT_ASCII = /[^\0-\x7f]/;
 const CANONICAL_RUN = /[ !#-[\]-~]*/y;
-const CHANNEL_LABEL = '", "channel": "';
+const CHANNEL_TEXT = '", "channel": "';
+const CHANNEL_LABEL = asciiBytes(CHANNEL_TEXT);
 const QUOTE = 0x22;
 const CLOSING_BRACE = 0x7d;
 /** Runs of one timestamp longer than this look up repeats in a set rather than a list. */
@@ -114,6 +113,8 @@ export class CanonicalDayScanner {
   private scans = 0;
   /** What a suffix that is not remembered is read into, line after line. */
   private readonly passing = new Suffix('', 0, 0, 0, null);
+  /** The bytes of the day being scanned (the text's characters: this path reads only ASCII). */
+  private bytes: Uint8Array = new Uint8Array(0);
   /** Whether the last channel {@link rewrittenChannel} read is changed by the SIP rewrites. */
   private rewriteChanged = false;
 
@@ -121,7 +122,11 @@ export class CanonicalDayScanner {
    * The day's shard from its text and, when the caller has them, the bytes it was decoded from
    * (on this path the text is ASCII: character offsets are byte offsets).
    */
-  scan(text: string, bytes?: Uint8Array, space?: ShardSpace): CanonicalDay | null {
+  scan(text: string, encoded?: Uint8Array, space?: ShardSpace): CanonicalDay | null {
+    // Fixed parts are compared as bytes, which V8 reads faster than a string's characters.
+    const bytes = encoded ?? asciiEncoded(text);
+    if (bytes === null) return null;
+    this.bytes = bytes;
     this.forgetIfFull();
     const scan = ++this.scans;
     // Every line could bring a new name: counts have room for them all.
@@ -149,10 +154,12 @@ export class CanonicalDayScanner {
     for (let start = 0; start < text.length; ) {
       let end = text.indexOf('\n', start);
       if (end === -1) end = text.length;
-      LINE_HEAD.lastIndex = start;
-      if (!LINE_HEAD.test(text)) return null;
-      const keyFrom = LINE_HEAD.lastIndex;
-      const timestampEnd = keyFrom - CHANNEL_LABEL.length;
+      // The timestamp ends at the line's first quote after its label. It needs no escaping: a
+      // new one is checked below as a real time, and any other equals the one before.
+      if (!labelAt(bytes, start, TIMESTAMP_LABEL)) return null;
+      const timestampEnd = text.indexOf('"', start + TIMESTAMP_LABEL.length);
+      if (timestampEnd === -1 || timestampEnd >= end || !labelAt(bytes, timestampEnd, CHANNEL_LABEL)) return null;
+      const keyFrom = timestampEnd + CHANNEL_LABEL.length;
       // The suffix is `", "channel": "` + key + `"}`.
       if (end - 2 < keyFrom || text.charCodeAt(end - 1) !== CLOSING_BRACE || text.charCodeAt(end - 2) !== QUOTE) return null;
       let suffix = lookUpSuffixes ? this.suffixes.find(text, keyFrom, end - 2) : undefined;
@@ -163,13 +170,13 @@ export class CanonicalDayScanner {
         suffix = read;
         if (lookUpSuffixes && ++misses > 20 && misses * 10 > this.lines) lookUpSuffixes = false;
       }
-      const timestampFrom = start + 15;
-      const order = previousLength === -1 ? 1 : compareInPlace(text, previousFrom, previousLength, timestampFrom, timestampEnd - timestampFrom);
+      const timestampFrom = start + TIMESTAMP_LABEL.length;
+      const order = previousLength === -1 ? 1 : compareInPlace(bytes, previousFrom, previousLength, timestampFrom, timestampEnd - timestampFrom);
       this.lines++;
       if (order > 0) {
         // Each new timestamp is checked once; a line with one that is not a real time leaves
         // the day to the general path, which rejects that line with its reason.
-        if (timestampProblem(text.slice(timestampFrom, timestampEnd)) !== null) return null;
+        if (!isRealTimestampAt(bytes, timestampFrom, timestampEnd) && timestampProblem(text.slice(timestampFrom, timestampEnd)) !== null) return null;
         previousFrom = timestampFrom;
         previousLength = timestampEnd - timestampFrom;
         runLength = 0;
@@ -199,11 +206,10 @@ export class CanonicalDayScanner {
       }
       start = end + 1;
     }
-    const input = bytes ?? Buffer.from(text, 'latin1');
     const lead = this.lines + 2 + growth;
-    const work = space ? space.take(lead + input.length) : Buffer.allocUnsafe(lead + input.length);
+    const work = space ? space.take(lead + bytes.length) : Buffer.allocUnsafe(lead + bytes.length);
     return {
-      bytes: assemble(work, input, pieces, lead),
+      bytes: assemble(work, bytes, pieces, lead),
       lines: this.lines,
       counts: { total: kept, events: this.events.counted(), channels: this.channels.counted() },
     };
@@ -242,13 +248,13 @@ export class CanonicalDayScanner {
     let endpointFrom = -1;
     let endpointEnd = -1;
     let eventFrom: number;
-    if (labelAt(text, channelEnd, ENDPOINT_LABEL)) {
+    if (labelAt(this.bytes, channelEnd, ENDPOINT_LABEL)) {
       endpointFrom = channelEnd + ENDPOINT_LABEL.length;
       endpointEnd = text.indexOf('"', endpointFrom);
-      if (!labelAt(text, endpointEnd, EVENT_LABEL)) return null;
+      if (!labelAt(this.bytes, endpointEnd, EVENT_LABEL)) return null;
       eventFrom = endpointEnd + EVENT_LABEL.length;
     } else {
-      if (!labelAt(text, channelEnd, EVENT_LABEL)) return null;
+      if (!labelAt(this.bytes, channelEnd, EVENT_LABEL)) return null;
       eventFrom = channelEnd + EVENT_LABEL.length;
     }
     // Every quote accounted for: the event ends where the key does.
@@ -268,7 +274,7 @@ export class CanonicalDayScanner {
       if (!canonicalAt(text, from, channelEnd)) return null;
       if (endpoint.channelSlot === -1) endpoint.channelSlot = this.channels.slot(endpoint.key);
       channelSlot = endpoint.channelSlot;
-      changed = channelEnd - from !== endpointEnd - endpointFrom || compareInPlace(text, from, channelEnd - from, endpointFrom, endpointEnd - endpointFrom) !== 0 || event.eventChanges;
+      changed = channelEnd - from !== endpointEnd - endpointFrom || compareInPlace(this.bytes, from, channelEnd - from, endpointFrom, endpointEnd - endpointFrom) !== 0 || event.eventChanges;
     } else {
       const rewritten = this.rewrittenChannel(text, from, channelEnd);
       if (rewritten === null) return null;
@@ -284,7 +290,7 @@ export class CanonicalDayScanner {
       const cacheKey = replacementKey(channelSlot, endpointSlot);
       replacement = (cacheKey === null ? undefined : event.replacements?.get(cacheKey)) ?? null;
       if (replacement === null) {
-        replacement = detached(`${CHANNEL_LABEL}${this.channels.name(channelSlot)}", ${endpoint === null ? '' : `"endpoint": "${endpoint.key}", `}"event": "${this.events.name(event.eventSlot)}"}`);
+        replacement = detached(`${CHANNEL_TEXT}${this.channels.name(channelSlot)}", ${endpoint === null ? '' : `"endpoint": "${endpoint.key}", `}"event": "${this.events.name(event.eventSlot)}"}`);
         if (cacheKey !== null) (event.replacements ??= new Map()).set(cacheKey, replacement);
       }
     }
@@ -349,10 +355,19 @@ export class CanonicalDayScanner {
   }
 }
 
-/** Whether `label` stands in `text` at `at`: compared character by character (startsWith at a position is slow in V8). */
-function labelAt(text: string, at: number, label: string): boolean {
-  if (at < 0 || at + label.length > text.length) return false;
-  for (let i = 0; i < label.length; i++) if (text.charCodeAt(at + i) !== label.charCodeAt(i)) return false;
+function asciiBytes(text: string): Uint8Array {
+  return Buffer.from(text, 'latin1');
+}
+
+/** The bytes of an ASCII text, or null when it is not ASCII (and so not for this path). */
+function asciiEncoded(text: string): Uint8Array | null {
+  return NOT_ASCII.test(text) ? null : asciiBytes(text);
+}
+
+/** Whether `label` stands in `bytes` at `at`. */
+function labelAt(bytes: Uint8Array, at: number, label: Uint8Array): boolean {
+  if (at < 0 || at + label.length > bytes.length) return false;
+  for (let i = 0; i < label.length; i++) if (bytes[at + i] !== label[i]) return false;
   return true;
 }
 
@@ -384,13 +399,13 @@ function inRun(ids: Float64Array, length: number, id: number): boolean {
 }
 
 /**
- * How the string at `b` (of length `bLength`) compares with the one at `a`, both inside `text`:
- * positive when it sorts after, as `<` would say, without slicing either out.
+ * How the bytes at `b` (`bLength` of them) compare with those at `a`: positive when they sort
+ * after, as `<` would say of the ASCII strings, without slicing either out.
  */
-function compareInPlace(text: string, a: number, aLength: number, b: number, bLength: number): number {
+function compareInPlace(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): number {
   const common = Math.min(aLength, bLength);
   for (let i = 0; i < common; i++) {
-    const difference = text.charCodeAt(b + i) - text.charCodeAt(a + i);
+    const difference = (bytes[b + i] as number) - (bytes[a + i] as number);
     if (difference !== 0) return difference;
   }
   return bLength - aLength;

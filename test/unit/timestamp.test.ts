@@ -58,6 +58,11 @@ describe('checkTimestamp', () => {
       const year = pick(['0000', '0001', '1900', '2000', '2023', '2024', '2025', '2100', '9999']);
       let text = `${year}-${two(13)}-${two(32)}T${two(25)}:${two(61)}:${two(61)}${pick(['', '.5', '.540', ',612', '.421374', '.123456789', '.1234567890', '.'])}${pick(['', 'Z', '+00:00', '-08:00', '+05:30', '+14:00', '+14:01', '-15:00', '+1:00', 'z', ' ', '\n'])}`;
       if (rand() < 0.1) text = text.slice(0, Math.floor(rand() * text.length));
+      // A character that is not what the form wants, or not ASCII but close to it once truncated to a byte.
+      if (rand() < 0.1) {
+        const at = Math.floor(rand() * text.length);
+        text = `${text.slice(0, at)}${pick(['\u0132', '\u0660', '\uff12', '/', ':', '-', 'T', '0'])}${text.slice(at + 1)}`;
+      }
       const full = checkTimestamp(text);
       expect({ text, problem: timestampProblem(text) }).toEqual({ text, problem: full.ok ? null : full.reason });
       if (full.ok) valid++;
