@@ -31,6 +31,7 @@ import {
   type Dirent,
 } from 'node:fs';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import {
   PreconditionFailedError,
   type Body,
@@ -93,8 +94,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Body, conditions: PutConditions = {}): Promise<{ etag: string }> {
-    const temp = this.tempPath();
-    const fd = openSync(temp, 'w');
+    const { temp, fd } = this.openTemp();
     try {
       if (typeof body === 'string' || body instanceof Uint8Array) writeFileSync(fd, body);
       else for (const chunk of body) writeSync(fd, chunk);
@@ -107,8 +107,7 @@ export class FsObjectStore implements ObjectStore {
 
   async openWrite(key: string): Promise<ObjectWriter> {
     const target = this.pathOf(key);
-    const temp = this.tempPath();
-    const fd = openSync(temp, 'w');
+    const { temp, fd } = this.openTemp();
     let size = 0;
     let open = true;
     const close = () => {
@@ -163,10 +162,21 @@ export class FsObjectStore implements ObjectStore {
     await fs.rm(path.join(this.location, INTERNAL_DIR), { recursive: true, force: true });
   }
 
-  private tempPath(): string {
-    const directory = path.join(this.location, INTERNAL_DIR, 'tmp');
-    mkdirSync(directory, { recursive: true });
-    return path.join(directory, `${Date.now()}-${randomBytes(6).toString('hex')}`);
+  /**
+   * A new temp file, open for writing. Each thread has a directory of its own: files created
+   * in one directory by threads side by side wait for each other's renames out of it. The
+   * directory is made when it is missing, not checked before every write.
+   */
+  private openTemp(): { temp: string; fd: number } {
+    const directory = path.join(this.location, INTERNAL_DIR, 'tmp', String(threadId));
+    const temp = path.join(directory, `${Date.now()}-${randomBytes(6).toString('hex')}`);
+    try {
+      return { temp, fd: openSync(temp, 'w') };
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      mkdirSync(directory, { recursive: true });
+      return { temp, fd: openSync(temp, 'w') };
+    }
   }
 
   /** Moves a finished temp file into place, honouring the write conditions. */
