@@ -15,6 +15,7 @@
  * order) gets `null`, and the day goes through the general path, which this one must match
  * byte for byte (the property tests compare them).
  */
+import { asciiBytes, asciiEncoded, compareInPlace, labelAt } from './ascii-bytes.js';
 import { isRealTimestampAt, timestampProblem } from './timestamp.js';
 import { normaliseEventName, rewriteChannel } from './normalise.js';
 import type { ShardSpace } from './reusable-buffer.js';
@@ -35,7 +36,6 @@ const TIMESTAMP_LABEL = asciiBytes('{"timestamp": "');
 const ENDPOINT_LABEL = asciiBytes('", "endpoint": "');
 const EVENT_LABEL = asciiBytes('", "event": "');
 const CANONICAL_NAME = /^[ !#-[\]-~]*$/;
-const NOT_ASCII = /[^\0-\x7f]/;
 const CANONICAL_RUN = /[ !#-[\]-~]*/y;
 const CHANNEL_TEXT = '", "channel": "';
 const CHANNEL_LABEL = asciiBytes(CHANNEL_TEXT);
@@ -355,22 +355,6 @@ export class CanonicalDayScanner {
   }
 }
 
-function asciiBytes(text: string): Uint8Array {
-  return Buffer.from(text, 'latin1');
-}
-
-/** The bytes of an ASCII text, or null when it is not ASCII (and so not for this path). */
-function asciiEncoded(text: string): Uint8Array | null {
-  return NOT_ASCII.test(text) ? null : asciiBytes(text);
-}
-
-/** Whether `label` stands in `bytes` at `at`. */
-function labelAt(bytes: Uint8Array, at: number, label: Uint8Array): boolean {
-  if (at < 0 || at + label.length > bytes.length) return false;
-  for (let i = 0; i < label.length; i++) if (bytes[at + i] !== label[i]) return false;
-  return true;
-}
-
 /** Whether `text[from, to)` needs no escaping (printable ASCII, no quote or backslash). */
 function canonicalAt(text: string, from: number, to: number): boolean {
   CANONICAL_RUN.lastIndex = from;
@@ -396,17 +380,4 @@ function replacementKey(channelSlot: number, endpointSlot: number): number | nul
 function inRun(ids: Float64Array, length: number, id: number): boolean {
   for (let i = 0; i < length; i++) if (ids[i] === id) return true;
   return false;
-}
-
-/**
- * How the bytes at `b` (`bLength` of them) compare with those at `a`: positive when they sort
- * after, as `<` would say of the ASCII strings, without slicing either out.
- */
-function compareInPlace(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): number {
-  const common = Math.min(aLength, bLength);
-  for (let i = 0; i < common; i++) {
-    const difference = (bytes[b + i] as number) - (bytes[a + i] as number);
-    if (difference !== 0) return difference;
-  }
-  return bLength - aLength;
 }
