@@ -162,7 +162,7 @@ export class CanonicalDayScanner {
       const keyFrom = timestampEnd + CHANNEL_LABEL.length;
       // The suffix is `", "channel": "` + key + `"}`.
       if (end - 2 < keyFrom || text.charCodeAt(end - 1) !== CLOSING_BRACE || text.charCodeAt(end - 2) !== QUOTE) return null;
-      let suffix = lookUpSuffixes ? this.suffixes.find(text, keyFrom, end - 2) : undefined;
+      let suffix = lookUpSuffixes ? this.suffixes.find(text, keyFrom, end - 2, bytes) : undefined;
       if (suffix !== undefined) suffix.lastUsed = scan;
       else {
         const read = this.readSuffix(text, keyFrom, end - 2, lookUpSuffixes);
@@ -343,7 +343,7 @@ export class CanonicalDayScanner {
    */
   private name(text: string, from: number, to: number): RawName | null {
     if (to < from) return null;
-    const known = this.names.find(text, from, to);
+    const known = this.names.find(text, from, to, this.bytes);
     if (known !== undefined) return known;
     const key = text.slice(from, to);
     if (!CANONICAL_NAME.test(key)) return null;
