@@ -21,11 +21,9 @@ failing deploy can say what moto answered.
 import argparse
 import datetime
 import ipaddress
-import io
 import json
 import logging
 import os
-import re
 import signal
 import ssl
 import sys
@@ -166,7 +164,7 @@ def patch_lambda():
 
 
 # What the request being answered looks like to a bucket policy's conditions (set per request).
-REQUEST_CONTEXT = threading.local()
+from moto_wsgi import REQUEST_CONTEXT, ErrorReporter  # noqa: E402 (beside this file)
 
 
 def condition_holds(operator, actual, expected):
@@ -227,78 +225,6 @@ def patch_s3_bucket_policy():
         return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
     FakeBucket.get_permission = get_permission
-
-
-class ErrorReporter:
-    """WSGI middleware: one JSON line on stderr for every answer with status >= 400 (and, with
-    --trace FILE, one line in FILE for every request)."""
-
-    def __init__(self, app, trace=None):
-        self.app = app
-        self.lock = threading.Lock()
-        self.trace = trace
-
-    def __call__(self, environ, start_response):
-        connection = environ.get("werkzeug.socket")
-        tls = connection.version() if isinstance(connection, ssl.SSLSocket) else None
-        REQUEST_CONTEXT.values = {
-            "aws:SecureTransport": "true" if tls else "false",
-            **({"s3:TlsVersion": tls.replace("TLSv", "")} if tls else {}),
-        }
-        action = self.action_of(environ)
-        captured = {}
-
-        def capture(status, headers, exc_info=None):
-            captured["status"] = int(status.split(" ", 1)[0])
-            return start_response(status, headers, exc_info)
-
-        started = time.monotonic()
-        chunks = list(self.app(environ, capture))
-        if captured.get("status", 200) >= 400:
-            self.report(environ, action, captured["status"], b"".join(chunks)[:4000])
-        if self.trace:
-            line = {"at": round(time.time(), 3), "peer": environ.get("REMOTE_PORT"), "action": action, "status": captured.get("status"),
-                    "ms": round((time.monotonic() - started) * 1000), "sdk": environ.get("HTTP_AMZ_SDK_REQUEST")}
-            with self.lock:
-                self.trace.write(json.dumps(line) + "\n")
-                self.trace.flush()
-        return chunks
-
-    @staticmethod
-    def action_of(environ):
-        target = environ.get("HTTP_X_AMZ_TARGET")
-        if target:
-            return target.rsplit(".", 1)[-1]
-        match = re.search(r"(?:^|&)Action=([A-Za-z]+)", environ.get("QUERY_STRING", ""))
-        if match:
-            return match.group(1)
-        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-            # Query-protocol services (IAM, SQS, SNS, STS, CloudWatch) name the action in the form.
-            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            environ["wsgi.input"] = io.BytesIO(body)
-            match = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
-            if match:
-                return match.group(1).decode()
-        return f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
-
-    def report(self, environ, action, status, body):
-        text = body.decode("utf-8", "replace")
-        code = re.search(r"<Code>([^<]+)</Code>", text) or re.search(r'"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"', text)
-        message = re.search(r"<Message>([^<]*)</Message>", text) or re.search(r'"[Mm]essage"\s*:\s*"((?:[^"\\]|\\.)*)"', text)
-        authorization = environ.get("HTTP_AUTHORIZATION", "")
-        service = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", authorization)
-        line = {
-            "service": service.group(1) if service else None,
-            "action": action,
-            "status": status,
-            "code": code.group(1) if code else None,
-            "message": message.group(1) if message else text[:300],
-            # The SDK's "attempt=N; max=M": a retried create answered "already exists" is the client's retry.
-            "attempt": environ.get("HTTP_AMZ_SDK_REQUEST"),
-        }
-        with self.lock:
-            sys.stderr.write(json.dumps(line) + "\n")
-            sys.stderr.flush()
 
 
 def certificate(directory):
