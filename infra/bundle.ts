@@ -65,7 +65,6 @@ export async function bundleFunctions(specs: readonly FunctionSpec[], options: B
       outdir: options.outDir,
       outExtension: { '.js': '.mjs' },
       ...FUNCTION_BUNDLE_OPTIONS,
-      mainFields: [...FUNCTION_BUNDLE_OPTIONS.mainFields],
       splitting: false,
       target: 'node22',
       // Nothing is external: every dependency, the AWS SDK included, is pinned by the lock file.

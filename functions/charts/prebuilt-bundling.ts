@@ -19,14 +19,14 @@ export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const
 /** What every bundle of the functions' code shares: the Lambda bundles and the local runner's step host. */
 export const FUNCTION_BUNDLE_OPTIONS = {
   bundle: true,
-  platform: 'node',
-  format: 'esm',
+  platform: 'node' as const,
+  format: 'esm' as const,
   // Prefer packages' ES module builds: they tree-shake (the AWS SDK's especially).
   mainFields: ['module', 'main'],
   banner: { js: ESM_REQUIRE_BANNER },
   // Error and class names survive minification: Step Functions matches errors by name.
   keepNames: true,
-} as const satisfies BuildOptions;
+} satisfies BuildOptions;
 
 /** The source of the module that replaces functions/charts/prebuilt.ts in Lambda bundles. */
 export function prebuiltChartsSource(files: ReadonlyMap<string, Uint8Array>): string {

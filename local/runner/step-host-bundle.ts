@@ -47,7 +47,6 @@ async function build(): Promise<string> {
     write: false,
     outfile: path.join(CACHE, 'step-host.mjs'),
     ...FUNCTION_BUNDLE_OPTIONS,
-    mainFields: [...FUNCTION_BUNDLE_OPTIONS.mainFields],
     // The local runner runs on this machine's Node (20 or later), not Lambda's.
     target: 'node20',
     metafile: true,
