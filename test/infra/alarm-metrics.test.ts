@@ -51,8 +51,7 @@ function emitted(serviceName: string, points: MetricPoint[]): EmittedMetric[] {
     });
 }
 
-const { dropped, ...totals } = emptyTotals();
-const report = { runId: 'r', mode: 'scheduled' as const, ...totals, dropped, daysMerged: 1, daysBuilt: 1, daysRefused: 1, rejectedLines: 0, filesPublished: 3, commit: null, publishBacklog: 0, publishStoppedBy: null };
+const report = { runId: 'r', mode: 'scheduled' as const, ...emptyTotals(), daysMerged: 1, daysBuilt: 1, daysRefused: 1, rejectedLines: 0, filesPublished: 3, commit: null, publishBacklog: 0, publishStoppedBy: null };
 const status: PipelineStatus = {
   checkedAt: '2025-03-02T06:00:00Z',
   lastUpdated: '2025-03-02 03:00:00+00:00',
