@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { KEEP_FILE, ROOT_VARIABLE } from './global-temp.mjs';
 
 export async function tempDir(prefix = 'usage-pipeline-test-'): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
@@ -17,6 +18,6 @@ export async function listFiles(root: string): Promise<string[]> {
 
 /** Keeps this run's temporary files (test/support/global-temp.mjs) for a post-mortem, saying why. */
 export async function keepTemporaryFiles(why: string): Promise<void> {
-  const root = process.env.USAGE_TEST_TMP_ROOT;
-  if (root) await fs.writeFile(path.join(root, 'KEEP'), `${why}\n`, { flag: 'a' });
+  const root = process.env[ROOT_VARIABLE];
+  if (root) await fs.writeFile(path.join(root, KEEP_FILE), `${why}\n`, { flag: 'a' });
 }
