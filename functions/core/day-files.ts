@@ -37,11 +37,17 @@ export class MissingDailyObjectError extends CoreError {
   }
 }
 
-/** With a `space`, the shard's bytes are valid until its next use (see {@link buildDayShard}). */
-export async function readDayShard(source: ObjectStore, day: Day, space?: ShardSpace): Promise<{ shard: DayShard; bytesRead: number }> {
+/** A day's daily object, as bytes. */
+export async function readDailyObject(source: ObjectStore, day: Day): Promise<{ body: Uint8Array; size: number }> {
   const key = dailyObjectKey(day);
   const object = await source.get(key);
   if (!object) throw new MissingDailyObjectError(key, source.location);
+  return object;
+}
+
+/** With a `space`, the shard's bytes are valid until its next use (see {@link buildDayShard}). */
+export async function readDayShard(source: ObjectStore, day: Day, space?: ShardSpace): Promise<{ shard: DayShard; bytesRead: number }> {
+  const object = await readDailyObject(source, day);
   return { shard: buildDayShard(object.body, space), bytesRead: object.size };
 }
 

@@ -1,7 +1,8 @@
 /** One month of the published tree: its changed days, its rollup and its summary. */
 import type { SourceDay } from './build-plan.js';
-import { countsOfPublishedShard, readDayShard, writeDayFiles } from './day-files.js';
-import type { Rejection } from './day-shard.js';
+import { PhaseClock, type MonthTimings } from './build-timings.js';
+import { countsOfPublishedShard, readDailyObject, readDayShard, writeDayFiles } from './day-files.js';
+import { buildDayShard, type Rejection } from './day-shard.js';
 import type { Day, Month } from './days.js';
 import type { Layout } from './layouts.js';
 import type { ObjectStore } from './object-store.js';
@@ -28,6 +29,7 @@ export interface MonthResult {
   readonly eventNames: string[];
   /** With the summary layout: the month summary as it was (null if there was none) and as written. */
   readonly summary: MonthSummaryChange | null;
+  readonly timings: MonthTimings;
 }
 
 export interface MonthSummaryChange {
@@ -87,6 +89,7 @@ async function buildMonthWith(
   days: readonly SourceDay[],
   options: MonthOptions,
 ): Promise<MonthResult> {
+  const clock = new PhaseClock();
   const changes = emptyChanges();
   const outcomes: DayOutcome[] = [];
   // Names of the events in the days written; without the summary's columns to read them from, gathered here.
@@ -95,27 +98,29 @@ async function buildMonthWith(
   const summary = new MonthCounts(month);
   const withSummary = options.layouts.includes('summary');
   const reuseDays = options.reuseDays ?? new Set<Day>();
-  const previousText = withSummary ? await readText(site, monthSummaryPath(month)) : null;
+  const previousText = withSummary ? await clock.timeAsync('read', () => readText(site, monthSummaryPath(month))) : null;
   const previousSummary = reuseDays.size + (options.keepDays?.size ?? 0) > 0 && previousText !== null ? parseMonthSummary(previousText) : null;
   for (const { day } of days) {
     const written = options.writeDays.has(day);
     const kept = options.keepDays?.has(day) ?? false;
-    const reused = !written && (kept || reuseDays.has(day)) ? await reusableDay(site, day, previousSummary, withSummary, kept) : null;
+    const reused = !written && (kept || reuseDays.has(day)) ? await clock.timeAsync('read', () => reusableDay(site, day, previousSummary, withSummary, kept)) : null;
     if (reused) {
       rollup.add(reused.body);
-      if (reused.counts) summary.addCounts(day, reused.counts);
+      const counts = reused.counts;
+      if (counts) clock.time('summary', () => summary.addCounts(day, counts));
       continue;
     }
+    const { body, size: bytesRead } = await clock.timeAsync('read', () => readDailyObject(source, day));
     // Built in place at the rollup's end: the day's file is written from there, then it joins the rollup.
-    const { shard, bytesRead } = await readDayShard(source, day, rollup);
+    const shard = clock.time('scan', () => buildDayShard(body, rollup));
     let touchedPairs: string[] = [];
     if (written) {
-      const result = await writeDayFiles(site, day, shard, options.layouts);
+      const result = await clock.timeAsync('write', () => writeDayFiles(site, day, shard, options.layouts));
       mergeChanges(changes, result.changes);
       touchedPairs = result.touchedPairs;
     }
     rollup.addShard(shard.bytes);
-    if (withSummary) summary.addCounts(day, shard.counts);
+    if (withSummary) clock.time('summary', () => summary.addCounts(day, shard.counts));
     else if (written) for (const name of shard.counts.events.keys()) eventNames.add(name);
     const outcome: DayOutcome = {
       day,
@@ -128,12 +133,18 @@ async function buildMonthWith(
     outcomes.push(outcome);
     await options.onDay?.(outcome);
   }
-  await writeIfChanged(site, monthRollupPath(month), rollup.finish(), changes);
-  const summaryText = withSummary ? summary.serialise() : null;
-  if (summaryText !== null) await writeIfChanged(site, monthSummaryPath(month), summaryText, changes);
+  await clock.timeAsync('write', () => writeIfChanged(site, monthRollupPath(month), rollup.finish(), changes));
+  const summaryText = withSummary ? clock.time('summary', () => summary.serialise()) : null;
+  if (summaryText !== null) await clock.timeAsync('write', () => writeIfChanged(site, monthSummaryPath(month), summaryText, changes));
   // The month's names include those of re-used days, which earlier runs already listed.
   if (withSummary && options.writeDays.size > 0) for (const name of summary.eventColumns().keys()) eventNames.add(name);
-  return { changes, outcomes, eventNames: [...eventNames], summary: summaryText === null ? null : { previous: previousText, current: summaryText } };
+  return {
+    changes,
+    outcomes,
+    eventNames: [...eventNames],
+    summary: summaryText === null ? null : { previous: previousText, current: summaryText },
+    timings: clock.timings,
+  };
 }
 
 async function readText(site: ObjectStore, key: string): Promise<string | null> {

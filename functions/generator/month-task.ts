@@ -2,6 +2,7 @@
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import type { Day, Month } from '../core/days.js';
 import { type SourceDay } from '../core/build-plan.js';
+import type { MonthTimings } from '../core/build-timings.js';
 import { type Layout } from '../core/layouts.js';
 import { buildMonth, type DayOutcome, type MonthSummaryChange } from '../core/month-build.js';
 import { type SiteChanges } from '../core/site-writes.js';
@@ -29,10 +30,11 @@ export interface MonthTaskResult {
   readonly touchedPairs: string[];
   /** The month summary before and after, with the summary layout. */
   readonly summary: MonthSummaryChange | null;
+  readonly timings: MonthTimings;
 }
 
 export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome) => void): Promise<MonthTaskResult> {
-  const { changes, outcomes, eventNames, summary } = await buildMonth(
+  const { changes, outcomes, eventNames, summary, timings } = await buildMonth(
     new FsObjectStore(task.siteRoot),
     new FsObjectStore(task.sourceRoot),
     task.month,
@@ -51,7 +53,7 @@ export async function runMonthTask(task: MonthTask, onDay?: (outcome: DayOutcome
     for (const pair of pairs) touchedPairs.add(pair);
     return day;
   });
-  return { month: task.month, changes, days, eventNames, touchedPairs: [...touchedPairs], summary };
+  return { month: task.month, changes, days, eventNames, touchedPairs: [...touchedPairs], summary, timings };
 }
 
 export default runMonthTask;

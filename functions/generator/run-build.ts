@@ -9,6 +9,7 @@ import { FsObjectStore } from '../adapters/fs-object-store.js';
 import type { Day } from '../core/days.js';
 import { parseEventList } from '../core/event-list.js';
 import { listSourceDays, planBuild, type RefusedDay, type SourceDay } from '../core/build-plan.js';
+import { addMonthTimings, emptyMonthTimings, roundedTimings, roundSeconds, type MonthTimings } from '../core/build-timings.js';
 import { rebuildPairs } from '../core/day-files.js';
 import { type Layout } from '../core/layouts.js';
 import { finishSite, readState } from '../core/site-finish.js';
@@ -60,6 +61,21 @@ export interface BuildSummary {
   readonly peakRssMb: number;
   /** Days left as published because their daily object shrank; `--days` accepts them. */
   readonly refused: readonly RefusedDay[];
+  readonly timings: BuildTimings;
+}
+
+/** Where the build's time went, in seconds. */
+export interface BuildTimings {
+  /** From the process's start to the build's: for the command, Node's start-up and loading the modules. */
+  readonly startup: number;
+  /** Listing the daily objects, reading the state, planning. */
+  readonly plan: number;
+  /** Building the months (wall time, however many threads). */
+  readonly months: number;
+  /** The event list, the all-time files and the state. */
+  readonly finish: number;
+  /** The months' work by phase, as thread time summed over the threads. */
+  readonly monthPhases: MonthTimings;
 }
 
 /** A problem with what the user gave us; the CLI prints it as one line. */
@@ -71,7 +87,7 @@ export class BuildInputError extends UsagePipelineError {
 const POOL_THRESHOLD_DAYS = 60;
 
 export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   await checkDirectory(path.resolve(options.input), 'input');
   const outProblem = await outDirectoryProblem(options.out, path.resolve(options.input), DAILY_OBJECT_PREFIX);
   if (outProblem) throw new BuildInputError(outProblem);
@@ -83,7 +99,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildSummary> {
   }
 }
 
-async function buildInto(options: BuildOptions, started: bigint): Promise<BuildSummary> {
+async function buildInto(options: BuildOptions, started: number): Promise<BuildSummary> {
   const inputRoot = path.resolve(options.input);
   const outRoot = path.resolve(options.out);
 
@@ -105,7 +121,7 @@ async function buildInto(options: BuildOptions, started: bigint): Promise<BuildS
 
 async function buildWith(
   options: BuildOptions,
-  started: bigint,
+  started: number,
   source: FsObjectStore,
   site: FsObjectStore,
   { days, ignored, fromNothing }: { days: SourceDay[]; ignored: string[]; fromNothing: boolean },
@@ -167,6 +183,7 @@ async function buildWith(
     options.onProgress?.({ daysDone, daysTotal: monthDays.length });
   };
   let results: MonthTaskResult[];
+  const monthsStarted = performance.now();
   if (threads === 0) results = await runInline(tasks, progress);
   else {
     const pool = early?.threads === threads ? early : startMonthPool(threads);
@@ -178,8 +195,10 @@ async function buildWith(
     }
   }
 
+  const finishStarted = performance.now();
   const changes = emptyChanges();
   const reports: DayReport[] = [];
+  const monthPhases = emptyMonthTimings();
   const eventNames = new Set<string>();
   const touchedPairs = new Set<string>();
   for (const result of results) {
@@ -187,13 +206,23 @@ async function buildWith(
     reports.push(...result.days);
     result.eventNames.forEach((name) => eventNames.add(name));
     result.touchedPairs.forEach((pair) => touchedPairs.add(pair));
+    addMonthTimings(monthPhases, result.timings);
   }
   if (options.layouts.includes('event')) mergeChanges(changes, await rebuildPairs(site, touchedPairs));
   // After a build from nothing there is nothing to update: the all-time files are made from every month.
   const monthSummaries = fromNothing ? undefined : results.flatMap((result) => (result.summary ? [result.summary] : []));
   const finished = await finishSite(site, { layouts: options.layouts, built: plan.changed, eventNames, state, ...(monthSummaries ? { monthSummaries } : {}) });
   mergeChanges(changes, finished.changes);
-  return { ...summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started), refused: plan.refused };
+  const finishEnded = performance.now();
+  const timings: BuildTimings = {
+    // performance.now() counts from the process's start.
+    startup: roundSeconds(started / 1000),
+    plan: roundSeconds((monthsStarted - started) / 1000),
+    months: roundSeconds((finishStarted - monthsStarted) / 1000),
+    finish: roundSeconds((finishEnded - finishStarted) / 1000),
+    monthPhases: roundedTimings(monthPhases),
+  };
+  return { ...summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started), refused: plan.refused, timings };
 }
 
 async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void): Promise<MonthTaskResult[]> {
@@ -210,9 +239,9 @@ function summarise(
   changes: SiteChanges,
   ignoredKeys: readonly string[],
   threads: number,
-  started: bigint,
-): Omit<BuildSummary, 'refused'> {
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  started: number,
+): Omit<BuildSummary, 'refused' | 'timings'> {
+  const seconds = (performance.now() - started) / 1000;
   const rebuilt = new Set(changed.map((d) => d.day));
   const rebuiltOutcomes = outcomes.filter((o) => rebuilt.has(o.day));
   const bytesRead = outcomes.reduce((sum, o) => sum + o.bytesRead, 0);

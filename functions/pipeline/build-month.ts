@@ -5,6 +5,7 @@
  */
 import { monthOf, type Day, type Month } from '../core/days.js';
 import { dayFilePaths, readDayShard } from '../core/day-files.js';
+import { roundedTimings } from '../core/build-timings.js';
 import { buildMonth, buildMonthSummary, type MonthSummaryChange } from '../core/month-build.js';
 import { type SiteChanges } from '../core/site-writes.js';
 import { branchDataPath, dayShardPath } from '../core/site-paths.js';
@@ -65,6 +66,8 @@ export async function buildMonthOfRun(deps: PipelineDeps, runId: string, month: 
       onDay: () => deps.checkpoint('build:after-day'),
     });
     const written = result.outcomes.filter((o) => writeDays.has(o.day));
+    // Where the month's time went (seconds per phase), for tuning the function's memory and timeout.
+    deps.log.info('month built', { month, days: days.length, written: written.length, timings: roundedTimings(result.timings) });
     const rejections = written.flatMap((o) => o.rejections.map((r) => ({ day: o.day, line: r.line, reason: r.reason, text: r.text })));
     for (const r of rejections.slice(0, REJECTIONS_RECORDED)) {
       deps.log.warn('rejected a line of a daily object', { file: `events/prod/${r.day}`, line: r.line, reason: r.reason });

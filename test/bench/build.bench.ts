@@ -53,7 +53,7 @@ const timeAvailable = existsSync(TIME);
 
 interface BuildRun {
   /** The build's own figures (`--json`). */
-  readonly summary: { seconds: number; mbPerSecond: number; events: number; filesWritten: number; written: string[]; peakRssMb: number; threads: number };
+  readonly summary: { seconds: number; mbPerSecond: number; events: number; filesWritten: number; written: string[]; peakRssMb: number; threads: number; timings?: Timings };
   /** From starting the command to its exit, Node's start-up included. */
   readonly wallSeconds: number;
   /** `/usr/bin/time -v`'s maximum resident set size, or the build's own when that is missing. */
@@ -78,6 +78,36 @@ async function build(nodeArgs: string[] = []): Promise<BuildRun> {
     wallSeconds,
     peakRssMb: rss ? Math.round(Number(rss[1]) / 1024) : summary.peakRssMb,
     cpuSeconds: user && system ? Number(user[1]) + Number(system[1]) : null,
+  };
+}
+
+/** The build's own account of its time (`timings` in `build --json`; a `--cli` checkout may not have it). */
+interface Timings {
+  startup: number;
+  plan: number;
+  months: number;
+  finish: number;
+  monthPhases: { read: number; scan: number; write: number; summary: number };
+}
+
+function describeTimings(t: Timings): string {
+  const phases = Object.entries(t.monthPhases).map(([phase, seconds]) => `${phase} ${seconds.toFixed(2)}`).join(', ');
+  return `start-up ${t.startup.toFixed(2)} s, plan ${t.plan.toFixed(2)} s, months ${t.months.toFixed(2)} s (thread time: ${phases} s), finish ${t.finish.toFixed(2)} s`;
+}
+
+function medianTimings(list: readonly Timings[]): Timings {
+  const of = (pick: (t: Timings) => number) => round(median(list.map(pick)));
+  return {
+    startup: of((t) => t.startup),
+    plan: of((t) => t.plan),
+    months: of((t) => t.months),
+    finish: of((t) => t.finish),
+    monthPhases: {
+      read: of((t) => t.monthPhases.read),
+      scan: of((t) => t.monthPhases.scan),
+      write: of((t) => t.monthPhases.write),
+      summary: of((t) => t.monthPhases.summary),
+    },
   };
 }
 
@@ -114,6 +144,7 @@ async function measure() {
     fulls.push(full);
     const s = full.summary;
     console.log(`full build:        ${s.seconds.toFixed(2)} s (${full.wallSeconds.toFixed(2)} s with start-up, ${full.cpuSeconds?.toFixed(2)} s CPU), ${s.mbPerSecond.toFixed(1)} MB/s, ${Math.round(s.events / s.seconds).toLocaleString('en-US')} events/s, ${s.filesWritten} files, peak RSS ${full.peakRssMb} MB, ${s.threads} threads`);
+    if (s.timings) console.log(`  where it went:    ${describeTimings(s.timings)}`);
   }
 
   // The busiest day gains an event and a newer modification time, as after a drain; its month is
@@ -134,14 +165,19 @@ async function measure() {
     console.log(`incremental build: ${incremental.summary.seconds.toFixed(2)} s (${incremental.wallSeconds.toFixed(2)} s with start-up, ${incremental.cpuSeconds?.toFixed(2)} s CPU), ${incremental.summary.filesWritten} files written (${incremental.summary.written.join(', ')}), peak RSS ${incremental.peakRssMb} MB`);
   }
 
+  const first = (fulls[0] as BuildRun).summary;
   let naiveSeconds: number | null = null;
   if (!values['skip-naive']) {
     naiveSeconds = await naiveBuild(path.join(corpusRoot, 'events', 'prod'), path.join(work, 'naive'), corpus.days);
     console.log(`naive single-threaded day shards only: ${naiveSeconds.toFixed(2)} s (${(mb / naiveSeconds).toFixed(1)} MB/s)`);
   }
+  // The same reads and writes with no line work: what no build can beat (see io-floor.mjs).
+  const floorRuns: number[] = [];
+  for (let i = 0; i < repeat; i++) floorRuns.push(await ioFloor(first.threads));
+  const ioFloorSeconds = median(floorRuns);
+  console.log(`file-system floor: ${ioFloorSeconds.toFixed(2)} s (reading every daily object, writing its day file and rollup, no line work, ${first.threads} threads, start-up included)`);
   const fullSeconds = median(fulls.map((f) => f.summary.seconds));
   const fullWallSeconds = median(fulls.map((f) => f.wallSeconds));
-  const first = (fulls[0] as BuildRun).summary;
   return {
       profile: profileName,
       corpusMb: round(mb, 1),
@@ -165,7 +201,10 @@ async function measure() {
       naiveSeconds: naiveSeconds === null ? null : round(naiveSeconds),
       // Against the whole command, start-up included: the stricter of the two.
       ratioToNaive: naiveSeconds === null ? null : round(fullWallSeconds / naiveSeconds),
+      ioFloorSeconds: round(ioFloorSeconds),
+      ioFloorRatioToNaive: naiveSeconds === null ? null : round(ioFloorSeconds / naiveSeconds),
       threads: first.threads,
+      ...(first.timings ? { fullTimings: medianTimings(fulls.map((f) => f.summary.timings as Timings)) } : {}),
       runs: repeat,
       ...(repeat > 1
         ? {
@@ -176,6 +215,12 @@ async function measure() {
           }
         : {}),
   };
+}
+
+async function ioFloor(threads: number): Promise<number> {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'io-floor.mjs');
+  const { stdout } = await run(process.execPath, [script, path.join(bucket, 'events', 'prod'), path.join(work, 'floor'), String(Math.max(1, threads))]);
+  return (JSON.parse(stdout) as { seconds: number }).seconds;
 }
 
 async function linkBucket(from: string, to: string): Promise<void> {

@@ -75,6 +75,20 @@ describe('usage-pipeline build: incremental runs', () => {
     expect(month.map((e: Line) => e.event)).toEqual(['outgoing-call', 'ivr', 'outgoing-call', 'new-event']);
   });
 
+  it('reports where its time went: the months by phase, nothing for a run with nothing to build', async () => {
+    const { input, out } = await setup();
+    const first = (await build(input, out)).summary;
+    expect(Object.keys(first.timings).sort()).toEqual(['finish', 'monthPhases', 'months', 'plan', 'startup']);
+    // Two months read, scanned and written: each of those took some of the time (counting
+    // four events may take less than the microsecond the figures are rounded to).
+    for (const phase of ['read', 'scan', 'write']) expect(first.timings.monthPhases[phase]).toBeGreaterThan(0);
+    expect(first.timings.monthPhases.summary).toBeGreaterThanOrEqual(0);
+    expect(first.timings.months).toBeGreaterThan(0);
+    const second = (await build(input, out)).summary;
+    expect(second.daysRebuilt).toBe(0);
+    expect(second.timings.monthPhases).toEqual({ read: 0, scan: 0, write: 0, summary: 0 });
+  });
+
   it('treats a key removed from updated_state.json as a day to rebuild, like the old generator', async () => {
     const { input, out } = await setup();
     await build(input, out);

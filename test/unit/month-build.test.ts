@@ -83,6 +83,16 @@ describe('month rollups', () => {
     expect(await read(site, 'date/2025/03.json')).toBe(first);
   });
 
+  it('account for their time by phase: a month of re-used days scans nothing', async () => {
+    const { source, site, days } = await setUp();
+    const all = new Set(days.map((d) => d.day));
+    const built = await buildMonth(site, source, '202503' as Month, days, { layouts: ['date', 'summary'], writeDays: all });
+    for (const phase of ['read', 'scan', 'write', 'summary'] as const) expect(built.timings[phase]).toBeGreaterThan(0);
+    const reused = await buildMonth(site, source, '202503' as Month, days, { layouts: ['date', 'summary'], writeDays: new Set(), reuseDays: all });
+    expect(reused.timings.scan).toBe(0);
+    expect(reused.timings.read).toBeGreaterThan(0);
+  });
+
   it('are `[]` for a month of empty days', async () => {
     const { source, site, days } = await setUp();
     const empty = days.filter((d) => d.day === '20250302' || d.day === '20250303');
