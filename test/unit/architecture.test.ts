@@ -54,6 +54,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'workflows',
   ],
   infra: ['functions/core', 'functions/config', 'functions/pipeline', 'functions/charts', 'workflows'],
+  // The executable: the command's entry module, from its bundle or through tsx.
+  bin: ['functions/cli'],
 };
 
 const AREAS = Object.keys(MAY_IMPORT).sort((a, b) => b.length - a.length);
@@ -69,7 +71,7 @@ function mayImport(from: string, to: string): boolean {
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(path.join(PROJECT_ROOT, directory), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && /\.(ts|mts)$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
+    .filter((entry) => entry.isFile() && /\.(ts|mts|mjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
     .map((entry) => path.relative(PROJECT_ROOT, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
 }
 
@@ -81,7 +83,7 @@ function relativeImports(file: string): string[] {
   return found;
 }
 
-const files = ['functions', 'local', 'workflows', 'infra'].flatMap(sourceFiles);
+const files = ['functions', 'local', 'workflows', 'infra', 'bin'].flatMap(sourceFiles);
 
 describe('the code map', () => {
   it('places every source file in an area', () => {
