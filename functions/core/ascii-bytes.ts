@@ -14,13 +14,6 @@ export function asciiEncoded(text: string): Uint8Array | null {
   return NOT_ASCII.test(text) ? null : asciiBytes(text);
 }
 
-/** Whether `label` stands in `bytes` at `at`. */
-export function labelAt(bytes: Uint8Array, at: number, label: Uint8Array): boolean {
-  if (at < 0 || at + label.length > bytes.length) return false;
-  for (let i = 0; i < label.length; i++) if (bytes[at + i] !== label[i]) return false;
-  return true;
-}
-
 /**
  * How the bytes at `b` (`bLength` of them) compare with those at `a`: positive when they sort
  * after, as `<` would say of the ASCII strings, without slicing either out.

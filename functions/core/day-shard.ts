@@ -2,7 +2,7 @@
  * A day shard (`data/date/YYYY/MM/YYYYMMDD.json`) from a daily object (`events/prod/YYYYMMDD`):
  * every line normalised, identical entries kept once (the first), stable-sorted by timestamp.
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { CanonicalDayScanner } from './canonical-day.js';
 import { normaliseLine, type ShardEntry } from './normalise.js';
 import type { ShardSpace } from './reusable-buffer.js';
@@ -47,8 +47,8 @@ const canonicalDays = new CanonicalDayScanner();
  * in its rollup): they are valid until its next use.
  */
 export function buildDayShard(content: string | Uint8Array, space?: ShardSpace): DayShard {
-  const text = typeof content === 'string' ? content : asciiText(content);
-  const fast = text === null ? null : canonicalDays.scan(text, typeof content === 'string' ? undefined : content, space);
+  // The fast path checks the bytes itself: anything not ASCII (or escaped) is left to the general path.
+  const fast = canonicalDays.scan(content, space);
   if (!fast) return buildGeneralDayShard(content);
   let json: string | null = null;
   let entries: readonly ShardEntry[] | null = null;
@@ -64,12 +64,6 @@ export function buildDayShard(content: string | Uint8Array, space?: ShardSpace):
       return (entries ??= buildGeneralDayShard(content).entries);
     },
   };
-}
-
-/** The text of an all-ASCII daily object (decoded byte for byte, the cheapest way), else null. */
-function asciiText(content: Uint8Array): string | null {
-  const buffer = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  return isAscii(buffer) ? buffer.toString('latin1') : null;
 }
 
 /** Any daily object, line by line: the reference the fast path must agree with. */
