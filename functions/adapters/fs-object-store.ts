@@ -41,6 +41,7 @@ import {
   type PutConditions,
   type StoredObject,
 } from '../core/object-store.js';
+import type { ShardSpace } from '../core/reusable-buffer.js';
 
 /** Temp files and locks live here, never listed as objects. */
 const INTERNAL_DIR = '.fs-object-store';
@@ -77,6 +78,20 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async get(key: string): Promise<StoredObject | null> {
+    return this.read(key, (fd) => readFileSync(fd));
+  }
+
+  async getInto(key: string, space: ShardSpace): Promise<StoredObject | null> {
+    return this.read(key, (fd, size) => {
+      // The file open is the one renamed into place whole: its size stays what fstat said.
+      const buffer = space.take(size);
+      let read = 0;
+      for (let chunk = 1; read < size && chunk > 0; read += chunk) chunk = readSync(fd, buffer, read, size - read, read);
+      return buffer.subarray(0, read);
+    });
+  }
+
+  private read(key: string, body: (fd: number, size: number) => Uint8Array): StoredObject | null {
     let fd: number;
     try {
       fd = openSync(this.pathOf(key), fsConstants.O_RDONLY);
@@ -87,7 +102,7 @@ export class FsObjectStore implements ObjectStore {
     try {
       const stat = fstatSync(fd, { bigint: true });
       if (!stat.isFile()) return null;
-      return { ...infoFromStat(key, stat), body: readFileSync(fd) };
+      return { ...infoFromStat(key, stat), body: body(fd, Number(stat.size)) };
     } finally {
       closeSync(fd);
     }

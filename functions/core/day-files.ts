@@ -37,10 +37,10 @@ export class MissingDailyObjectError extends CoreError {
   }
 }
 
-/** A day's daily object, as bytes. */
-export async function readDailyObject(source: ObjectStore, day: Day): Promise<{ body: Uint8Array; size: number }> {
+/** A day's daily object, as bytes; with a `space`, read into it when the store can (valid until its next use). */
+export async function readDailyObject(source: ObjectStore, day: Day, space?: ShardSpace): Promise<{ body: Uint8Array; size: number }> {
   const key = dailyObjectKey(day);
-  const object = await source.get(key);
+  const object = space && source.getInto ? await source.getInto(key, space) : await source.get(key);
   if (!object) throw new MissingDailyObjectError(key, source.location);
   return object;
 }

@@ -69,20 +69,20 @@ export async function buildMonth(
   days: readonly SourceDay[],
   options: MonthOptions,
 ): Promise<MonthResult> {
-  // Buffers for the days and the rollup, re-used from the previous month (one build at a time takes them).
-  const buffer = idleRollupBuffer ?? new ReusableBuffer();
-  idleRollupBuffer = null;
+  // Buffers for the rollup and the daily objects, re-used from the previous month (one build at a time takes them).
+  const buffers = idleBuffers ?? { rollup: new ReusableBuffer(), dailyObjects: new ReusableBuffer() };
+  idleBuffers = null;
   try {
-    return await buildMonthWith(buffer, site, source, month, days, options);
+    return await buildMonthWith(buffers, site, source, month, days, options);
   } finally {
-    idleRollupBuffer = buffer;
+    idleBuffers = buffers;
   }
 }
 
-let idleRollupBuffer: ReusableBuffer | null = null;
+let idleBuffers: { rollup: ReusableBuffer; dailyObjects: ReusableBuffer } | null = null;
 
 async function buildMonthWith(
-  buffer: ReusableBuffer,
+  { rollup: buffer, dailyObjects }: { rollup: ReusableBuffer; dailyObjects: ReusableBuffer },
   site: ObjectStore,
   source: ObjectStore,
   month: Month,
@@ -110,7 +110,7 @@ async function buildMonthWith(
       if (counts) clock.time('summary', () => summary.addCounts(day, counts));
       continue;
     }
-    const { body, size: bytesRead } = await clock.timeAsync('read', () => readDailyObject(source, day));
+    const { body, size: bytesRead } = await clock.timeAsync('read', () => readDailyObject(source, day, dailyObjects));
     // Built in place at the rollup's end: the day's file is written from there, then it joins the rollup.
     const shard = clock.time('scan', () => buildDayShard(body, rollup));
     let touchedPairs: string[] = [];

@@ -4,6 +4,7 @@
  * throws, so a denied or throttled read is never mistaken for a new, empty day.
  */
 import { CoreError } from './errors.js';
+import type { ShardSpace } from './reusable-buffer.js';
 
 export interface ObjectInfo {
   readonly key: string;
@@ -31,6 +32,11 @@ export interface ObjectStore {
   /** A human-readable location, for logs and errors (`s3://bucket`, `/path/to/dir`). */
   readonly location: string;
   get(key: string): Promise<StoredObject | null>;
+  /**
+   * Optional: {@link get} with the body read into `space`, valid until its next use, for bytes
+   * done with at once (a daily object while its day is built): no new buffer per object.
+   */
+  getInto?(key: string, space: ShardSpace): Promise<StoredObject | null>;
   head(key: string): Promise<ObjectInfo | null>;
   put(key: string, body: Body, conditions?: PutConditions): Promise<{ etag: string }>;
   /** Deleting a missing key is not an error. */
