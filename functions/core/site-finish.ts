@@ -3,11 +3,11 @@ import type { SourceDay } from './build-plan.js';
 import { mergeEventList, parseEventList, serialiseEventList } from './event-list.js';
 import type { Layout } from './layouts.js';
 import type { ObjectStore } from './object-store.js';
-import { EVENT_LIST_FILE, LAST_UPDATED_FILE, STATE_FILE, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from './site-paths.js';
+import { EVENT_LIST_FILE, LAST_UPDATED_FILE, monthSummaryPath, STATE_FILE, SUMMARY_INDEX_PATH, SUMMARY_MONTH_PREFIX, SUMMARY_SERIES_PATHS } from './site-paths.js';
 import { emptyChanges, writeIfChanged, type SiteChanges } from './site-writes.js';
 import { lastUpdated, parseState, serialiseState, type BuildState } from './state.js';
 import type { MonthSummaryChange } from './month-build.js';
-import { buildSeries, MonthCounts, type SummaryFiles } from './summary.js';
+import { buildSeries, MonthCounts, type MonthReader, type SeriesTotals, type SummaryFiles } from './summary.js';
 import { updateSeries } from './summary-update.js';
 
 
@@ -23,6 +23,12 @@ export interface FinishOptions {
    * summary files are updated for those months instead of rebuilt from every month.
    */
   readonly monthSummaries?: readonly MonthSummaryChange[];
+  /**
+   * For a build from nothing: the first reading of the all-time files, done as the months were
+   * built, and those month summaries to read again. Used when the site holds exactly those
+   * months' summaries; otherwise the files are made from the summaries on the site.
+   */
+  readonly builtSeries?: { readonly totals: SeriesTotals; readonly readMonths: MonthReader };
 }
 
 /**
@@ -40,7 +46,10 @@ export async function finishSite(site: ObjectStore, options: FinishOptions): Pro
   const latest = lastUpdated(state);
 
   if (options.layouts.includes('summary')) {
-    const files = (options.monthSummaries && (await updatedSeries(site, options.monthSummaries, latest))) ?? (await buildSeries(() => readMonthSummaries(site), latest));
+    const files =
+      (options.monthSummaries && (await updatedSeries(site, options.monthSummaries, latest))) ??
+      (options.builtSeries && (await builtSeries(site, options.builtSeries, latest))) ??
+      (await buildSeries(() => readMonthSummaries(site), latest));
     await writeIfChanged(site, SUMMARY_INDEX_PATH, files.index, changes);
     await writeIfChanged(site, SUMMARY_SERIES_PATHS.total, files.total, changes);
     await writeIfChanged(site, SUMMARY_SERIES_PATHS.events, files.events, changes);
@@ -68,6 +77,15 @@ async function updatedSeries(site: ObjectStore, months: readonly MonthSummaryCha
   } catch {
     return null;
   }
+}
+
+/** The all-time files from the months just built, when they are every month summary on the site; else null. */
+async function builtSeries(site: ObjectStore, built: NonNullable<FinishOptions['builtSeries']>, latest: string | null): Promise<SummaryFiles | null> {
+  const onSite = new Set<string>();
+  for await (const info of site.list(SUMMARY_MONTH_PREFIX)) onSite.add(info.key);
+  const added = [...built.totals.added].map(monthSummaryPath);
+  if (onSite.size !== added.length || !added.every((key) => onSite.has(key))) return null;
+  return built.totals.series(built.readMonths, latest);
 }
 
 /** Every month summary on the site, in month order, one at a time. */

@@ -88,10 +88,12 @@ export class MonthCounts {
    * writes): the index records it for every month, so that an update knows what it updates.
    */
   get fingerprint(): string {
-    return (this.sourceFingerprint ??= fingerprintOf(this.serialise()));
+    return (this.sourceFingerprint ??= fingerprintOf(this.sourceText ?? this.serialise()));
   }
 
   private sourceFingerprint: string | undefined;
+  /** The text it was read from, until a day is added: hashed only when the fingerprint is asked for. */
+  private sourceText: string | undefined;
 
   static parse(text: string): MonthCounts {
     const file = JSON.parse(text) as MonthFile;
@@ -101,13 +103,14 @@ export class MonthCounts {
     const counts = new MonthCounts(file.month as Month, new Map(Object.entries(file.events ?? {})), new Map(Object.entries(file.channels ?? {})));
     counts.days.push(...(file.days as Day[]));
     counts.totals.push(...file.total);
-    counts.sourceFingerprint = fingerprintOf(text);
+    counts.sourceText = text;
     return counts;
   }
 
   private startDay(day: Day, total: number): number {
     this.byDay = null;
     this.sourceFingerprint = undefined;
+    this.sourceText = undefined;
     this.totals.push(total);
     return this.days.push(day) - 1;
   }
@@ -155,45 +158,72 @@ export type MonthReader = () => AsyncIterable<MonthCounts> | Iterable<MonthCount
  * written out directly (no array per point).
  */
 export async function buildSeries(readMonths: MonthReader, lastUpdated: string | null): Promise<SummaryFiles> {
-  const eventTotals = new Map<string, number>();
-  const channelTotals = new Map<string, number>();
-  const points: string[] = [];
-  let total = 0;
-  let days = 0;
-  let firstDay: Day | null = null;
-  let lastDay: Day | null = null;
-  const months: Record<string, string> = Object.create(null);
-  for await (const month of readMonths()) {
-    months[month.month] = month.fingerprint;
-    addTotals(eventTotals, month.eventColumns());
-    addTotals(channelTotals, month.channelColumns());
-    month.days.forEach((day, i) => {
+  const totals = new SeriesTotals();
+  for await (const month of readMonths()) totals.add(month);
+  return totals.series(readMonths, lastUpdated);
+}
+
+/**
+ * The first reading of {@link buildSeries}: what each month adds to the totals, in whatever
+ * order the months come (a build adds each month as its thread finishes it), kept per month
+ * as small as it gets (its totals folded in, its daily points as text).
+ */
+export class SeriesTotals {
+  private readonly eventTotals = new Map<string, number>();
+  private readonly channelTotals = new Map<string, number>();
+  private readonly months = new Map<Month, { fingerprint: string; days: readonly Day[]; points: string; total: number }>();
+
+  add(month: MonthCounts): void {
+    if (this.months.has(month.month)) throw new Error(`month ${month.month} added twice`);
+    addTotals(this.eventTotals, month.eventColumns());
+    addTotals(this.channelTotals, month.channelColumns());
+    let total = 0;
+    const points = month.days.map((day, i) => {
       const count = month.totals[i] as number;
-      points.push(`[${epochMillis(day)},${count}]`);
       total += count;
-      firstDay ??= day;
-      lastDay = day;
+      return `[${epochMillis(day)},${count}]`;
     });
-    days += month.days.length;
+    this.months.set(month.month, { fingerprint: month.fingerprint, days: month.days, points: points.join(','), total });
   }
-  const busiestEvents = busiestFirst(eventTotals);
-  const busiestChannels = busiestFirst(channelTotals);
-  // Series only for the names that get one: the long tail of rare events never builds arrays.
-  const seriesEvents = busiestEvents.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
-  const eventPoints = new Map(seriesEvents.map((name) => [name, [] as string[]]));
-  const channelPoints = new Map(busiestChannels.map(([name]) => [name, [] as string[]]));
-  for await (const month of readMonths()) {
-    // Each day's time once, as the JSON text of its number.
-    const times = month.days.map((day) => String(epochMillis(day)));
-    addPoints(eventPoints, month.eventColumns(), times);
-    addPoints(channelPoints, month.channelColumns(), times);
+
+  /** The months added so far. */
+  get added(): ReadonlySet<Month> {
+    return new Set(this.months.keys());
   }
-  return {
-    index: JSON.stringify({ firstDay, lastDay, days, total, lastUpdated, events: busiestEvents, channels: busiestChannels, seriesEvents, months }),
-    total: `[${points.join(',')}]`,
-    events: seriesJson(eventPoints),
-    channels: seriesJson(channelPoints),
-  };
+
+  /** The files, reading the same months again (in month order) for the series of the names that get one. */
+  async series(readMonths: MonthReader, lastUpdated: string | null): Promise<SummaryFiles> {
+    const inOrder = [...this.months].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const months: Record<string, string> = Object.create(null);
+    let total = 0;
+    let days = 0;
+    for (const [name, month] of inOrder) {
+      months[name] = month.fingerprint;
+      total += month.total;
+      days += month.days.length;
+    }
+    const withDays = inOrder.filter(([, month]) => month.days.length > 0);
+    const firstDay = withDays[0]?.[1].days[0] ?? null;
+    const lastDay = withDays.at(-1)?.[1].days.at(-1) ?? null;
+    const busiestEvents = busiestFirst(this.eventTotals);
+    const busiestChannels = busiestFirst(this.channelTotals);
+    // Series only for the names that get one: the long tail of rare events never builds arrays.
+    const seriesEvents = busiestEvents.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
+    const eventPoints = new Map(seriesEvents.map((name) => [name, [] as string[]]));
+    const channelPoints = new Map(busiestChannels.map(([name]) => [name, [] as string[]]));
+    for await (const month of readMonths()) {
+      // Each day's time once, as the JSON text of its number.
+      const times = month.days.map((day) => String(epochMillis(day)));
+      addPoints(eventPoints, month.eventColumns(), times);
+      addPoints(channelPoints, month.channelColumns(), times);
+    }
+    return {
+      index: JSON.stringify({ firstDay, lastDay, days, total, lastUpdated, events: busiestEvents, channels: busiestChannels, seriesEvents, months }),
+      total: `[${withDays.map(([, month]) => month.points).join(',')}]`,
+      events: seriesJson(eventPoints),
+      channels: seriesJson(channelPoints),
+    };
+  }
 }
 
 /** A month's points for the names that have a series, as one chunk of `[time,count]` pairs per name. */

@@ -22,7 +22,7 @@ const WORKER_YOUNG_GENERATION_MB = 8;
 export interface MonthPool {
   readonly threads: number;
   /** Runs the months, largest first so a big month does not finish last on its own; results in month order. */
-  run(tasks: readonly MonthTask[], onMonth: (task: MonthTask) => void): Promise<MonthTaskResult[]>;
+  run(tasks: readonly MonthTask[], onMonth: (task: MonthTask, result: MonthTaskResult) => void): Promise<MonthTaskResult[]>;
   /** Stops the threads and removes the bundle; the same promise however often it is called. */
   destroy(): Promise<void>;
 }
@@ -50,7 +50,7 @@ export function startMonthPool(threads: number): MonthPool {
       const results = await Promise.all(
         order.map(async (task) => {
           const result = await pool.run(task);
-          onMonth(task);
+          onMonth(task, result);
           return result;
         }),
       );

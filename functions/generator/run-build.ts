@@ -13,6 +13,7 @@ import { addMonthTimings, emptyMonthTimings, roundedTimings, roundSeconds, type 
 import { rebuildPairs } from '../core/day-files.js';
 import { type Layout } from '../core/layouts.js';
 import { finishSite, readState } from '../core/site-finish.js';
+import { MonthCounts, SeriesTotals } from '../core/summary.js';
 import { emptyChanges, mergeChanges, type SiteChanges } from '../core/site-writes.js';
 import { EVENT_LIST_FILE, DAILY_OBJECT_PREFIX, STATE_FILE } from '../core/site-paths.js';
 import { startMonthPool, type MonthPool } from './month-pool.js';
@@ -182,13 +183,22 @@ async function buildWith(
     daysDone += count;
     options.onProgress?.({ daysDone, daysTotal: monthDays.length });
   };
+  // After a build from nothing the all-time files are made from every month: their first
+  // reading is done here, month by month, while the threads build the others.
+  const seriesTotals = fromNothing && options.layouts.includes('summary') ? new SeriesTotals() : null;
+  const monthDone = (result: MonthTaskResult) => {
+    if (seriesTotals && result.summary) seriesTotals.add(MonthCounts.parse(result.summary.current));
+  };
   let results: MonthTaskResult[];
   const monthsStarted = performance.now();
-  if (threads === 0) results = await runInline(tasks, progress);
+  if (threads === 0) results = await runInline(tasks, progress, monthDone);
   else {
     const pool = early?.threads === threads ? early : startMonthPool(threads);
     try {
-      results = await pool.run(tasks, (task) => progress(task.days.length));
+      results = await pool.run(tasks, (task, result) => {
+        progress(task.days.length);
+        monthDone(result);
+      });
     } finally {
       // The threads' memory goes before the all-time files are made.
       await pool.destroy();
@@ -211,7 +221,15 @@ async function buildWith(
   if (options.layouts.includes('event')) mergeChanges(changes, await rebuildPairs(site, touchedPairs));
   // After a build from nothing there is nothing to update: the all-time files are made from every month.
   const monthSummaries = fromNothing ? undefined : results.flatMap((result) => (result.summary ? [result.summary] : []));
-  const finished = await finishSite(site, { layouts: options.layouts, built: plan.changed, eventNames, state, ...(monthSummaries ? { monthSummaries } : {}) });
+  const builtSeries = seriesTotals ? { totals: seriesTotals, readMonths: () => builtMonthSummaries(results) } : undefined;
+  const finished = await finishSite(site, {
+    layouts: options.layouts,
+    built: plan.changed,
+    eventNames,
+    state,
+    ...(monthSummaries ? { monthSummaries } : {}),
+    ...(builtSeries ? { builtSeries } : {}),
+  });
   mergeChanges(changes, finished.changes);
   const finishEnded = performance.now();
   const timings: BuildTimings = {
@@ -225,10 +243,19 @@ async function buildWith(
   return { ...summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started), refused: plan.refused, timings };
 }
 
-async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void): Promise<MonthTaskResult[]> {
+async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void, monthDone: (result: MonthTaskResult) => void): Promise<MonthTaskResult[]> {
   const results: MonthTaskResult[] = [];
-  for (const task of tasks) results.push(await runMonthTask(task, () => progress(1)));
+  for (const task of tasks) {
+    const result = await runMonthTask(task, () => progress(1));
+    monthDone(result);
+    results.push(result);
+  }
   return results;
+}
+
+/** The month summaries a build wrote, in month order, read one at a time from the text it kept. */
+function* builtMonthSummaries(results: readonly MonthTaskResult[]): Iterable<MonthCounts> {
+  for (const result of results) if (result.summary) yield MonthCounts.parse(result.summary.current);
 }
 
 function summarise(
