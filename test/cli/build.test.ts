@@ -89,6 +89,19 @@ describe('usage-pipeline build: incremental runs', () => {
     expect(second.timings.monthPhases).toEqual({ read: 0, scan: 0, write: 0, summary: 0 });
   });
 
+  it('makes the all-time files from every month summary on the site, not only the months it built', async () => {
+    const { input, out } = await setup();
+    await build(input, out);
+    const before = JSON.parse(await fs.readFile(path.join(out, 'summary/index.json'), 'utf8'));
+    // April's daily object is gone: --force rebuilds March from nothing, April's files stay.
+    await fs.rm(path.join(input, 'events', 'prod', '20250401'));
+    const forced = await build(input, out, '--force');
+    expect(forced.code).toBe(0);
+    const after = JSON.parse(await fs.readFile(path.join(out, 'summary/index.json'), 'utf8'));
+    expect(Object.keys(after.months)).toEqual(['202503', '202504']);
+    expect(after).toEqual({ ...before, lastUpdated: after.lastUpdated });
+  });
+
   it('treats a key removed from updated_state.json as a day to rebuild, like the old generator', async () => {
     const { input, out } = await setup();
     await build(input, out);
