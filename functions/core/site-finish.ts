@@ -7,7 +7,7 @@ import { EVENT_LIST_FILE, LAST_UPDATED_FILE, monthSummaryPath, STATE_FILE, SUMMA
 import { emptyChanges, writeIfChanged, type SiteChanges } from './site-writes.js';
 import { lastUpdated, parseState, serialiseState, type BuildState } from './state.js';
 import type { MonthSummaryChange } from './month-build.js';
-import { buildSeries, MonthCounts, type MonthReader, type SeriesTotals, type SummaryFiles } from './summary.js';
+import { buildSeries, MonthCounts, type SeriesTotals, type SummaryFiles } from './summary.js';
 import { updateSeries } from './summary-update.js';
 
 
@@ -25,10 +25,10 @@ export interface FinishOptions {
   readonly monthSummaries?: readonly MonthSummaryChange[];
   /**
    * For a build from nothing: the first reading of the all-time files, done as the months were
-   * built, and those month summaries to read again. Used when the site holds exactly those
-   * months' summaries; otherwise the files are made from the summaries on the site.
+   * built. Used when the site holds exactly those months' summaries (read again for the second);
+   * otherwise the files are made from the summaries on the site.
    */
-  readonly builtSeries?: { readonly totals: SeriesTotals; readonly readMonths: MonthReader };
+  readonly builtSeries?: SeriesTotals;
 }
 
 /**
@@ -80,12 +80,12 @@ async function updatedSeries(site: ObjectStore, months: readonly MonthSummaryCha
 }
 
 /** The all-time files from the months just built, when they are every month summary on the site; else null. */
-async function builtSeries(site: ObjectStore, built: NonNullable<FinishOptions['builtSeries']>, latest: string | null): Promise<SummaryFiles | null> {
+async function builtSeries(site: ObjectStore, totals: SeriesTotals, latest: string | null): Promise<SummaryFiles | null> {
   const onSite = new Set<string>();
   for await (const info of site.list(SUMMARY_MONTH_PREFIX)) onSite.add(info.key);
-  const added = [...built.totals.added].map(monthSummaryPath);
+  const added = [...totals.added].map(monthSummaryPath);
   if (onSite.size !== added.length || !added.every((key) => onSite.has(key))) return null;
-  return built.totals.series(built.readMonths, latest);
+  return totals.series(() => readMonthSummaries(site), latest);
 }
 
 /** Every month summary on the site, in month order, one at a time. */

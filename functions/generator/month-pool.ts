@@ -21,8 +21,11 @@ const WORKER_YOUNG_GENERATION_MB = 8;
 
 export interface MonthPool {
   readonly threads: number;
-  /** Runs the months, largest first so a big month does not finish last on its own; results in month order. */
-  run(tasks: readonly MonthTask[], onMonth: (task: MonthTask, result: MonthTaskResult) => void): Promise<MonthTaskResult[]>;
+  /**
+   * Runs the months, largest first so a big month does not finish last on its own. Each result
+   * goes to `onMonth` as it comes; what that returns is kept, in month order.
+   */
+  run<T>(tasks: readonly MonthTask[], onMonth: (task: MonthTask, result: MonthTaskResult) => T): Promise<T[]>;
   /** Stops the threads and removes the bundle; the same promise however often it is called. */
   destroy(): Promise<void>;
 }
@@ -47,14 +50,8 @@ export function startMonthPool(threads: number): MonthPool {
     async run(tasks, onMonth) {
       const { pool } = await ready;
       const order = [...tasks].sort((a, b) => totalSize(b.days) - totalSize(a.days));
-      const results = await Promise.all(
-        order.map(async (task) => {
-          const result = await pool.run(task);
-          onMonth(task, result);
-          return result;
-        }),
-      );
-      return results.sort((a, b) => (a.month < b.month ? -1 : 1));
+      const kept = await Promise.all(order.map(async (task) => ({ month: task.month, kept: onMonth(task, await pool.run(task)) })));
+      return kept.sort((a, b) => (a.month < b.month ? -1 : 1)).map((each) => each.kept);
     },
     destroy() {
       destroyed ??= (async () => {

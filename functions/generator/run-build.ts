@@ -186,8 +186,11 @@ async function buildWith(
   // After a build from nothing the all-time files are made from every month: their first
   // reading is done here, month by month, while the threads build the others.
   const seriesTotals = fromNothing && options.layouts.includes('summary') ? new SeriesTotals() : null;
-  const monthDone = (result: MonthTaskResult) => {
-    if (seriesTotals && result.summary) seriesTotals.add(MonthCounts.parse(result.summary.current));
+  // Its text is then dropped: a long history's month summaries are not all held at once.
+  const monthDone = (result: MonthTaskResult): MonthTaskResult => {
+    if (!seriesTotals || !result.summary) return result;
+    seriesTotals.add(MonthCounts.parse(result.summary.current));
+    return { ...result, summary: null };
   };
   let results: MonthTaskResult[];
   const monthsStarted = performance.now();
@@ -197,7 +200,7 @@ async function buildWith(
     try {
       results = await pool.run(tasks, (task, result) => {
         progress(task.days.length);
-        monthDone(result);
+        return monthDone(result);
       });
     } finally {
       // The threads' memory goes before the all-time files are made.
@@ -221,14 +224,13 @@ async function buildWith(
   if (options.layouts.includes('event')) mergeChanges(changes, await rebuildPairs(site, touchedPairs));
   // After a build from nothing there is nothing to update: the all-time files are made from every month.
   const monthSummaries = fromNothing ? undefined : results.flatMap((result) => (result.summary ? [result.summary] : []));
-  const builtSeries = seriesTotals ? { totals: seriesTotals, readMonths: () => builtMonthSummaries(results) } : undefined;
   const finished = await finishSite(site, {
     layouts: options.layouts,
     built: plan.changed,
     eventNames,
     state,
     ...(monthSummaries ? { monthSummaries } : {}),
-    ...(builtSeries ? { builtSeries } : {}),
+    ...(seriesTotals ? { builtSeries: seriesTotals } : {}),
   });
   mergeChanges(changes, finished.changes);
   const finishEnded = performance.now();
@@ -243,19 +245,10 @@ async function buildWith(
   return { ...summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started), refused: plan.refused, timings };
 }
 
-async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void, monthDone: (result: MonthTaskResult) => void): Promise<MonthTaskResult[]> {
+async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void, monthDone: (result: MonthTaskResult) => MonthTaskResult): Promise<MonthTaskResult[]> {
   const results: MonthTaskResult[] = [];
-  for (const task of tasks) {
-    const result = await runMonthTask(task, () => progress(1));
-    monthDone(result);
-    results.push(result);
-  }
+  for (const task of tasks) results.push(monthDone(await runMonthTask(task, () => progress(1))));
   return results;
-}
-
-/** The month summaries a build wrote, in month order, read one at a time from the text it kept. */
-function* builtMonthSummaries(results: readonly MonthTaskResult[]): Iterable<MonthCounts> {
-  for (const result of results) if (result.summary) yield MonthCounts.parse(result.summary.current);
 }
 
 function summarise(
