@@ -27,6 +27,12 @@ export const INPUT: usize = ARENA + <usize>ARENA_BYTES;
 /** A line record: eight u32 (see {@link index}). */
 export const RECORD_FIELDS: u32 = 8;
 
+/** Record flags: the channel's bytes are the endpoint's; the timestamp sorts after the previous line's, or before it; it is a real date and time (asked only of one that sorts after). */
+const CHANNEL_IS_ENDPOINT: u32 = 1;
+const TIMESTAMP_NEW: u32 = 2;
+const TIMESTAMP_BACK: u32 = 4;
+const TIMESTAMP_REAL: u32 = 8;
+
 /** What JavaScript sets in PREFIX_RULES for a name used as what precedes a channel's last dash. */
 const RULE_APPLIES: u8 = 1;
 
@@ -106,6 +112,57 @@ function canonicalBytes(from: usize, to: usize): bool {
   return true;
 }
 
+/** How the bytes `[from, from + length)` sort against the previous timestamp's: as `compareInPlace` in ascii-bytes.ts. */
+function compareTimestamps(previous: usize, previousLength: usize, from: usize, length: usize): i32 {
+  const common = previousLength < length ? previousLength : length;
+  for (let i: usize = 0; i < common; i++) {
+    const difference = <i32>load<u8>(from + i) - <i32>load<u8>(previous + i);
+    if (difference != 0) return difference;
+  }
+  return <i32>length - <i32>previousLength;
+}
+
+// @ts-ignore: decorator
+@inline function twoDigits(at: usize): i32 {
+  const tens = <i32>load<u8>(at) - 0x30;
+  const units = <i32>load<u8>(at + 1) - 0x30;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : -1;
+}
+
+function daysInMonth(year: i32, month: i32): i32 {
+  if (month == 2) return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28;
+  return month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31;
+}
+
+/** Whether `[from, to)` is a real date and time in a known form: `isRealTimestampAt` in functions/core/timestamp.ts, byte for byte. */
+function isRealTimestamp(from: usize, to: usize): bool {
+  if (to - from < 19) return false;
+  const century = twoDigits(from);
+  const yearInCentury = twoDigits(from + 2);
+  const month = twoDigits(from + 5);
+  const day = twoDigits(from + 8);
+  const hour = twoDigits(from + 11);
+  const minute = twoDigits(from + 14);
+  const second = twoDigits(from + 17);
+  if (century < 0 || yearInCentury < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  if (load<u8>(from + 4) != 0x2d || load<u8>(from + 7) != 0x2d || load<u8>(from + 10) != 0x54 || load<u8>(from + 13) != 0x3a || load<u8>(from + 16) != 0x3a) return false;
+  const year = century * 100 + yearInCentury;
+  if (year < 1 || (day > 28 && day > daysInMonth(year, month))) return false;
+  let at = from + 19;
+  if (at < to && (load<u8>(at) == 0x2e || load<u8>(at) == 0x2c)) {
+    const digitsFrom = ++at;
+    while (at < to && at - digitsFrom < 10 && load<u8>(at) >= 0x30 && load<u8>(at) <= 0x39) at++;
+    if (at == digitsFrom || at - digitsFrom > 9) return false;
+  }
+  if (at == to) return true;
+  if (at + 1 == to) return load<u8>(at) == 0x5a;
+  const sign = load<u8>(at);
+  if (at + 6 != to || (sign != 0x2b && sign != 0x2d) || load<u8>(at + 3) != 0x3a) return false;
+  const zoneHours = twoDigits(at + 1);
+  const zoneMinutes = twoDigits(at + 4);
+  return zoneHours >= 0 && zoneMinutes >= 0 && zoneMinutes <= 59 && (zoneHours < 14 || (zoneHours == 14 && zoneMinutes == 0));
+}
+
 /** The number of the name `[from, to)`, added when new; -1 when the tables are full. */
 function nameOf(from: usize, to: usize): i32 {
   const length = <u32>(to - from);
@@ -142,9 +199,10 @@ function nameOf(from: usize, to: usize): i32 {
  * [line start, timestamp end, line end (its newline or the day's end), event, endpoint + 1
  * (0: no endpoint field), prefix + 1 (0: none), channel + 1 (0: not looked up), flags]
  * (offsets from the day's start, names by number). The prefix is what precedes the channel's
- * last dash; the channel is looked up unless its prefix is known to decide its rewrite. Flag 1:
- * the channel's bytes are the endpoint's. Only lines with a missing or empty endpoint get a
- * prefix and channel. Returns the number of lines, {@link NOT_CANONICAL} or {@link TABLES_FULL}.
+ * last dash; the channel is looked up unless its prefix is known to decide its rewrite. Only
+ * lines with a missing or empty endpoint get a prefix and channel. The flags (CHANNEL_IS_ENDPOINT
+ * and the others above) compare the channel with the endpoint and the timestamp with the
+ * previous line's, and say whether a timestamp that sorts after it is a real time. Returns the number of lines, {@link NOT_CANONICAL} or {@link TABLES_FULL}.
  *
  * The checks are the fast path's (canonical-day.ts): every byte printable ASCII but the
  * quote and the backslash (or a newline, or a quote where the shape puts one), each line
@@ -156,6 +214,8 @@ export function index(length: usize, records: usize): i32 {
   if (!canonicalBytes(INPUT, end)) return NOT_CANONICAL;
   let lines: i32 = 0;
   let record = records;
+  let previous: usize = 0;
+  let previousLength: usize = 0;
   for (let start = INPUT; start < end; ) {
     const lineEnd = find(start, end, NEWLINE);
     if (!labelAt(start, end, TIMESTAMP_LABEL)) return NOT_CANONICAL;
@@ -199,7 +259,17 @@ export function index(length: usize, records: usize): i32 {
         if (channel < 0) return TABLES_FULL;
       }
     } else if (channelEnd - keyFrom == endpointEnd - endpointFrom && memory.compare(keyFrom, endpointFrom, channelEnd - keyFrom) == 0) {
-      flags = 1;
+      flags = CHANNEL_IS_ENDPOINT;
+    }
+    const timestampFrom = start + 15;
+    const order = lines == 0 ? 1 : compareTimestamps(previous, previousLength, timestampFrom, timestampEnd - timestampFrom);
+    if (order > 0) {
+      flags |= TIMESTAMP_NEW;
+      if (isRealTimestamp(timestampFrom, timestampEnd)) flags |= TIMESTAMP_REAL;
+      previous = timestampFrom;
+      previousLength = timestampEnd - timestampFrom;
+    } else if (order < 0) {
+      flags |= TIMESTAMP_BACK;
     }
     store<u32>(record, <u32>(start - INPUT));
     store<u32>(record, <u32>(timestampEnd - INPUT), 4);

@@ -13,9 +13,9 @@
  * order) gets `null`, and the day goes through the general path, which this one must match
  * byte for byte (the property tests compare them).
  */
-import { asciiEncoded, compareInPlace } from './ascii-bytes.js';
-import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD } from './line-index.js';
-import { isRealTimestampAt, timestampProblem } from './timestamp.js';
+import { asciiEncoded } from './ascii-bytes.js';
+import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD, TIMESTAMP_BACK, TIMESTAMP_NEW, TIMESTAMP_REAL } from './line-index.js';
+import { timestampProblem } from './timestamp.js';
 import { normaliseEventName, rewriteChannel } from './normalise.js';
 import type { ShardSpace } from './reusable-buffer.js';
 import { assemble, type Piece } from './shard-assembly.js';
@@ -99,10 +99,7 @@ export class CanonicalDayScanner {
     let copying: Piece | null = null;
     // How much longer rewritten lines are than the originals, in all.
     let growth = 0;
-    // Where the previous line's timestamp stands, and the entries of the current run of one
-    // timestamp, to drop repeats.
-    let previousFrom = 0;
-    let previousLength = -1;
+    // The entries of the current run of one timestamp, to drop repeats.
     const runIds = new Float64Array(SHORT_RUN);
     let runLength = 0;
     let runSet: Set<number> | null = null;
@@ -111,6 +108,7 @@ export class CanonicalDayScanner {
       const start = records[r + RECORD.start] as number;
       const timestampEnd = records[r + RECORD.timestampEnd] as number;
       const end = records[r + RECORD.end] as number;
+      const flags = records[r + RECORD.flags] as number;
       const event = this.names[records[r + RECORD.event] as number] as RawName;
       if (event.eventSlot === -1) {
         event.eventSlot = this.events.slot(normaliseEventName(event.key));
@@ -124,7 +122,7 @@ export class CanonicalDayScanner {
         // A non-empty endpoint is the published channel: the channel was only compared with it.
         if (endpoint.channelSlot === -1) endpoint.channelSlot = this.channels.slot(endpoint.key);
         channelSlot = endpoint.channelSlot;
-        changed = ((records[r + RECORD.flags] as number) & CHANNEL_IS_ENDPOINT) === 0 || event.eventChanges;
+        changed = (flags & CHANNEL_IS_ENDPOINT) === 0 || event.eventChanges;
       } else {
         const rewritten = this.rewrittenChannel(records[r + RECORD.prefix] as number, records[r + RECORD.channel] as number);
         if (rewritten === -1) return null;
@@ -136,17 +134,13 @@ export class CanonicalDayScanner {
       if (Math.max(channelSlot, event.eventSlot, endpointSlot) >= SLOT_LIMIT) return null;
       // The published entry (given its timestamp) is its channel, endpoint and event.
       const id = channelSlot + (endpointSlot + 1) * SLOT_LIMIT + event.eventSlot * SLOT_LIMIT * SLOT_LIMIT;
-      const timestampFrom = start + TIMESTAMP_LABEL_LENGTH;
-      const order = previousLength === -1 ? 1 : compareInPlace(bytes, previousFrom, previousLength, timestampFrom, timestampEnd - timestampFrom);
-      if (order > 0) {
+      if ((flags & TIMESTAMP_NEW) !== 0) {
         // Each new timestamp is checked once; a line with one that is not a real time leaves
         // the day to the general path, which rejects that line with its reason.
-        if (!isRealTimestampAt(bytes, timestampFrom, timestampEnd) && timestampProblem(latin1(bytes, timestampFrom, timestampEnd)) !== null) return null;
-        previousFrom = timestampFrom;
-        previousLength = timestampEnd - timestampFrom;
+        if ((flags & TIMESTAMP_REAL) === 0 && timestampProblem(latin1(bytes, start + TIMESTAMP_LABEL_LENGTH, timestampEnd)) !== null) return null;
         runLength = 0;
         runSet = null;
-      } else if (order < 0) {
+      } else if ((flags & TIMESTAMP_BACK) !== 0) {
         return null;
       } else if (runSet ? runSet.has(id) : inRun(runIds, runLength, id)) {
         // Identical to an earlier entry of this timestamp once normalised: the first one stays.

@@ -21,8 +21,13 @@ interface LineIndexExports {
 
 /** The record fields (see `index` in assembly/line-index.ts). */
 export const RECORD = { start: 0, timestampEnd: 1, end: 2, event: 3, endpoint: 4, prefix: 5, channel: 6, flags: 7 } as const;
-/** In `flags`: the channel's bytes are the endpoint's. */
+/** In `flags` (as in assembly/line-index.ts): the channel's bytes are the endpoint's. */
 export const CHANNEL_IS_ENDPOINT = 1;
+/** In `flags`: the timestamp sorts after the previous line's (the first line's always does), or before it. */
+export const TIMESTAMP_NEW = 2;
+export const TIMESTAMP_BACK = 4;
+/** In `flags`, for a timestamp that sorts after the previous one: it is a real date and time in a known form. */
+export const TIMESTAMP_REAL = 8;
 
 /** The shortest line the shape allows (every field empty), and its newline. */
 const SHORTEST_LINE = 46;

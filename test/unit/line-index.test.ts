@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD } from '../../functions/core/line-index.js';
+import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD, TIMESTAMP_BACK, TIMESTAMP_NEW, TIMESTAMP_REAL } from '../../functions/core/line-index.js';
+import { seededRandom } from '../../functions/core/random.js';
+import { isRealTimestampAt } from '../../functions/core/timestamp.js';
 import { buildDayShard, buildGeneralDayShard } from '../../functions/core/day-shard.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 
@@ -69,6 +71,40 @@ describe('the line index', () => {
     const second = readRecords(index, day('{"timestamp": "2022-03-25T05:00:30-08:00", "channel": "SIP/630-00000120", "event": "filter_dial"}'));
     expect(second).toEqual([expect.objectContaining({ event: 'filter_dial', prefix: 'SIP/630', channel: null })]);
     expect(index.names).toBe(names);
+  });
+
+  it('orders and checks timestamps as the JavaScript checks do, on random and hostile ones', () => {
+    const random = seededRandom(20261130);
+    const forms = ['2025-03-01T00:00:17+00:00', '2022-03-24T05:00:30-08:00', '2025-03-01T00:00:32.421374', '2023-03-04T06:29:27.540Z', '2022-04-05T02:31:41,612-08:00', '2024-02-29T23:59:59+14:00', '0001-01-01T00:00:00'];
+    const alphabet = '0123456789-:T.,Z+ x';
+    const mutate = (text: string) => {
+      const at = Math.floor(random() * (text.length + 1));
+      const kind = random();
+      const char = alphabet[Math.floor(random() * alphabet.length)] as string;
+      if (kind < 0.4) return text.slice(0, at) + char + text.slice(at + 1);
+      if (kind < 0.7) return text.slice(0, at) + char + text.slice(at);
+      return text.slice(0, at) + text.slice(at + 1);
+    };
+    const index = new LineIndex();
+    let real = 0;
+    for (let i = 0; i < 4000; i++) {
+      let first = forms[Math.floor(random() * forms.length)] as string;
+      let second = forms[Math.floor(random() * forms.length)] as string;
+      for (let m = Math.floor(random() * 3); m > 0; m--) first = mutate(first);
+      for (let m = Math.floor(random() * 3); m > 0; m--) second = mutate(second);
+      const result = index.index(day(`{"timestamp": "${first}", "channel": "a", "event": "e"}`, `{"timestamp": "${second}", "channel": "a", "event": "e"}`));
+      if (typeof result === 'string') throw new Error(`${first} / ${second}: ${result}`);
+      const flags = [result.records[RECORD.flags] as number, result.records[FIELDS + RECORD.flags] as number];
+      const isReal = (text: string) => isRealTimestampAt(Buffer.from(text, 'latin1'), 0, text.length);
+      expect([first, (flags[0] as number) & TIMESTAMP_REAL]).toEqual([first, isReal(first) ? TIMESTAMP_REAL : 0]);
+      const order = second > first ? TIMESTAMP_NEW : second < first ? TIMESTAMP_BACK : 0;
+      expect([first, second, (flags[1] as number) & (TIMESTAMP_NEW | TIMESTAMP_BACK)]).toEqual([first, second, order]);
+      if (order === TIMESTAMP_NEW) expect([second, (flags[1] as number) & TIMESTAMP_REAL]).toEqual([second, isReal(second) ? TIMESTAMP_REAL : 0]);
+      if (isReal(first)) real++;
+    }
+    // Both kinds are well represented.
+    expect(real).toBeGreaterThan(500);
+    expect(real).toBeLessThan(3500);
   });
 
   it.each([
