@@ -13,14 +13,14 @@
  * order) gets `null`, and the day goes through the general path, which this one must match
  * byte for byte (the property tests compare them).
  */
-import { asciiEncoded } from './ascii-bytes.js';
+import { asciiBytes, asciiEncoded } from './ascii-bytes.js';
 import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD, TIMESTAMP_BACK, TIMESTAMP_NEW, TIMESTAMP_REAL } from './line-index.js';
 import { timestampProblem } from './timestamp.js';
 import { normaliseEventName, rewriteChannel } from './normalise.js';
 import type { ShardSpace } from './reusable-buffer.js';
 import { assemble, type Piece } from './shard-assembly.js';
 import type { DayCounts } from './summary.js';
-import { detached, NameTable } from './text-table.js';
+import { NameTable } from './text-table.js';
 
 export interface CanonicalDay {
   /** The published JSON array, as bytes. */
@@ -62,7 +62,7 @@ class RawName {
   eventSlot = -1;
   eventChanges = false;
   /** As an event: the rewritten suffixes it ends, by published channel and endpoint ({@link replacementKey}). */
-  replacements: Map<number, string> | null = null;
+  replacements: Map<number, Uint8Array> | null = null;
 
   constructor(readonly key: string) {}
 }
@@ -204,11 +204,12 @@ export class CanonicalDayScanner {
   }
 
   /** The published suffix of a changed line, shared by the lines with the same published channel and endpoint, however their raw channels differ. */
-  private replacement(event: RawName, channelSlot: number, endpoint: RawName | null, endpointSlot: number): string {
+  private replacement(event: RawName, channelSlot: number, endpoint: RawName | null, endpointSlot: number): Uint8Array {
     const cacheKey = replacementKey(channelSlot, endpointSlot);
     let replacement = cacheKey === null ? undefined : event.replacements?.get(cacheKey);
     if (replacement === undefined) {
-      replacement = detached(`${CHANNEL_TEXT}${this.channels.name(channelSlot)}", ${endpoint === null ? '' : `"endpoint": "${endpoint.key}", `}"event": "${this.events.name(event.eventSlot)}"}`);
+      // As bytes: every line that ends with it gets them copied in, never encoded again.
+      replacement = asciiBytes(`${CHANNEL_TEXT}${this.channels.name(channelSlot)}", ${endpoint === null ? '' : `"endpoint": "${endpoint.key}", `}"event": "${this.events.name(event.eventSlot)}"}`);
       if (cacheKey !== null) (event.replacements ??= new Map()).set(cacheKey, replacement);
     }
     return replacement;

@@ -8,7 +8,8 @@
 export interface Piece {
   readonly from: number;
   to: number;
-  readonly replacement: string | null;
+  /** The rewritten suffix's bytes (ASCII), or null for lines copied as they are. */
+  readonly replacement: Uint8Array | null;
 }
 
 const OPEN = 0x5b;
@@ -38,7 +39,8 @@ export function assemble(work: Buffer, input: Uint8Array, pieces: readonly Piece
       separate();
       work.copyWithin(at, lead + from, lead + to);
       at += to - from;
-      at += work.write(replacement, at, 'latin1');
+      work.set(replacement, at);
+      at += replacement.length;
       continue;
     }
     for (let line = lead + from; ; ) {

@@ -50,6 +50,6 @@ export class NameTable {
  * text alive for as long as a table remembers it; slicing a concatenation makes V8 flatten it
  * into a new string first.
  */
-export function detached(text: string): string {
+function detached(text: string): string {
   return ` ${text}`.slice(1);
 }
