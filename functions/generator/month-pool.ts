@@ -1,15 +1,16 @@
 /**
- * Worker threads for month tasks. The workers run a bundle of the month task made here with
- * esbuild: plain JavaScript starts in milliseconds and costs far less memory than loading
- * TypeScript through a transpiling loader in every thread.
+ * Worker threads for month tasks. The workers run a bundle of the month task, plain JavaScript
+ * that starts in milliseconds and costs far less memory than loading TypeScript through a
+ * transpiling loader in every thread: the cached one (support/source-bundle.mjs), or where the
+ * cache cannot be written, one made with esbuild for this build.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { Piscina } from 'piscina';
 import type { SourceDay } from '../core/build-plan.js';
+import { bundledEntry } from '../support/source-bundle.mjs';
 import type { MonthTask, MonthTaskResult } from './month-task.js';
 
 /**
@@ -65,20 +66,21 @@ export function startMonthPool(threads: number): MonthPool {
   };
 }
 
+const MONTH_TASK = fileURLToPath(new URL('./month-task.ts', import.meta.url));
+
 async function bundleMonthTask(): Promise<{ file: string; remove: () => Promise<void> }> {
+  const cached = await bundledEntry({ entry: path.relative(projectRoot(), MONTH_TASK) });
+  if (cached) return { file: fileURLToPath(cached), remove: async () => undefined };
+  const { build } = await import('esbuild');
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'usage-pipeline-build-'));
   const file = path.join(directory, 'month-task.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('./month-task.ts', import.meta.url))],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'silent',
-  });
+  await build({ entryPoints: [MONTH_TASK], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' });
   return { file, remove: () => fs.rm(directory, { recursive: true, force: true }) };
+}
+
+/** The project's root: the month task's sources live in functions/generator/. */
+function projectRoot(): string {
+  return path.resolve(path.dirname(MONTH_TASK), '..', '..');
 }
 
 function totalSize(days: readonly SourceDay[]): number {

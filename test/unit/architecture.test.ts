@@ -54,8 +54,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'workflows',
   ],
   infra: ['functions/core', 'functions/config', 'functions/pipeline', 'functions/charts', 'workflows'],
-  // The executable: the command's entry module, from its bundle or through tsx.
-  bin: ['functions/cli'],
+  // The executable: the command's entry module, from its bundle (support/) or through tsx.
+  bin: ['functions/cli', 'functions/support'],
 };
 
 const AREAS = Object.keys(MAY_IMPORT).sort((a, b) => b.length - a.length);

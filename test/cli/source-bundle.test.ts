@@ -1,7 +1,8 @@
 /**
- * The command's bundle (bin/cli-bundle.mjs): made once, used while its sources are as they
- * were, made again when one changes, and `null` (the sources run through tsx) when it cannot
- * be made. Each source keeps its own `import.meta.url`; the text in a string stays as it is.
+ * Bundles of our sources (functions/support/source-bundle.mjs): made once, used while their
+ * sources are as they were, made again when one changes, and `null` (the command then runs the
+ * sources through tsx) when one cannot be made. Each source keeps its own `import.meta.url`;
+ * the text in a string stays as it is.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
 type BundledEntry = (options?: { projectRoot?: string; entry?: string; cacheDirectory?: string }) => Promise<string | null>;
-const { bundledEntry } = (await import(pathToFileURL(path.join(PROJECT_ROOT, 'bin', 'cli-bundle.mjs')).href)) as { bundledEntry: BundledEntry };
+const { bundledEntry } = (await import(pathToFileURL(path.join(PROJECT_ROOT, 'functions', 'support', 'source-bundle.mjs')).href)) as { bundledEntry: BundledEntry };
 
 const SOURCES: Record<string, string> = {
   'src/main.ts': `import { here } from './lib/where.js';\nexport const main = (): string[] => [here(), 'import.meta.url', VERSION];\nconst VERSION: string = 'one';\n`,
@@ -45,7 +46,7 @@ async function edit(file: string, text: string): Promise<void> {
   await fs.utimes(file, earlier, earlier);
 }
 
-describe('the command bundle', () => {
+describe('source bundles', () => {
   it('is made once and used while its sources stay as they were; each source keeps its own import.meta.url', async () => {
     const { root, cache, options } = await project();
     const first = await bundledEntry(options);
@@ -74,14 +75,19 @@ describe('the command bundle', () => {
     expect(await bundledEntry(unwritable.options)).toBeNull();
   });
 
-  it('is what the real command runs: its manifest lists the sources of every command', async () => {
+  it('are what the real command and its build threads run', async () => {
     const help = await runCli(['build', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: usage-pipeline build');
-    const manifestFile = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'usage-pipeline', 'cli', 'manifest.json');
+    const cache = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'usage-pipeline');
+    const manifestFile = path.join(cache, 'functions-cli-main', 'manifest.json');
     const manifest = JSON.parse(await fs.readFile(manifestFile, 'utf8')) as { entry: string; inputs: Array<[string, number, number]> };
     expect(manifest.entry).toBe('functions/cli/main.ts');
     const inputs = manifest.inputs.map(([file]) => file);
     expect(inputs).toEqual(expect.arrayContaining(['functions/cli/commands/build.ts', 'functions/cli/commands/local.ts', 'functions/generator/month-pool.ts']));
+    // The build's worker threads: a bundle of the month task of its own.
+    const monthTask = await bundledEntry({ entry: 'functions/generator/month-task.ts' });
+    expect(monthTask).toBe(pathToFileURL(path.join(cache, 'functions-generator-month-task', JSON.parse(await fs.readFile(path.join(cache, 'functions-generator-month-task', 'manifest.json'), 'utf8')).directory, 'month-task.js')).href);
+    expect(typeof ((await import(monthTask!)) as { default: unknown }).default).toBe('function');
   });
 });

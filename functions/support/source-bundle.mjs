@@ -1,8 +1,11 @@
 /**
- * The command as one bundle of plain JavaScript: its TypeScript sources bundled by esbuild,
- * kept in `node_modules/.cache/usage-pipeline/` and made again whenever a source changes.
- * Started from the bundle, the command starts in about half the time and 20 MB less memory
- * than through tsx, which compiles and resolves every module through a loader thread.
+ * A module of ours as plain JavaScript: its TypeScript sources bundled by esbuild, kept in
+ * `node_modules/.cache/usage-pipeline/` and made again whenever a source changes. The command
+ * runs from such a bundle (bin/usage-pipeline.mjs): it starts in about half the time and 20 MB
+ * less memory than through tsx, which compiles and resolves every module through a loader
+ * thread. The build's worker threads run one too, made once instead of for every build.
+ *
+ * Plain JavaScript, so that it runs before anything can load TypeScript.
  *
  * A source keeps its own `import.meta.url` in the bundle, so what is found next to a source
  * (the charts page, the worker entries) is found from the bundle too. A bundle is used only
@@ -14,25 +17,26 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MANIFEST = 'manifest.json';
 /** What `import.meta.url` becomes in a bundled source (see {@link ownImportMetaUrl}). */
 const OWN_URL = '__ownImportMetaUrl';
 /** Bundles no manifest points to are removed after this long: a running command may still load from one. */
-const OLD_BUNDLE_MS = 7 * 24 * 3600 * 1000;
+const OLD_BUNDLE_MS = 24 * 3600 * 1000;
 
 /**
  * The URL of the bundle's entry module, made first when there is none or it is out of date;
  * null when no bundle can be made.
  *
  * @param {{ projectRoot?: string, entry?: string, cacheDirectory?: string }} [options]
- *   `entry` relative to `projectRoot`; the cache defaults to the project's `node_modules/.cache`.
+ *   `entry` relative to `projectRoot` (default: the command's); the cache defaults to a directory
+ *   of the project's `node_modules/.cache/usage-pipeline/` named after the entry.
  * @returns {Promise<string | null>}
  */
 export async function bundledEntry(options = {}) {
   const projectRoot = options.projectRoot ?? PROJECT_ROOT;
   const entry = options.entry ?? 'functions/cli/main.ts';
-  const cacheDirectory = options.cacheDirectory ?? path.join(projectRoot, 'node_modules', '.cache', 'usage-pipeline', 'cli');
+  const cacheDirectory = options.cacheDirectory ?? path.join(projectRoot, 'node_modules', '.cache', 'usage-pipeline', entry.replace(/\.[cm]?ts$/, '').replaceAll('/', '-'));
   const manifest = readManifest(cacheDirectory);
   if (manifest && manifest.entry === entry && manifest.projectRoot === projectRoot && isUpToDate(projectRoot, manifest)) {
     return pathToFileURL(path.join(cacheDirectory, manifest.directory, manifest.output)).href;
@@ -113,10 +117,11 @@ function ownImportMetaUrl() {
   return {
     name: 'own-import-meta-url',
     setup(build) {
-      build.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+      build.onLoad({ filter: /\.([cm]?ts|m?js)$/ }, (args) => {
         const source = readFileSync(args.path, 'utf8');
         if (!source.includes('import.meta.url')) return undefined;
-        return { contents: `const ${OWN_URL} = ${JSON.stringify(pathToFileURL(args.path).href)}; ${source}`, loader: 'ts' };
+        const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
+        return { contents: `const ${OWN_URL} = ${JSON.stringify(pathToFileURL(args.path).href)}; ${source}`, loader };
       });
     },
   };

@@ -1,0 +1,2 @@
+/** See source-bundle.mjs. */
+export function bundledEntry(options?: { projectRoot?: string; entry?: string; cacheDirectory?: string }): Promise<string | null>;
