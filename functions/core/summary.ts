@@ -163,27 +163,56 @@ export async function buildSeries(readMonths: MonthReader, lastUpdated: string |
   return totals.series(readMonths, lastUpdated);
 }
 
+/** Events of each month whose points the first reading keeps: the series' events are nearly always among them. */
+const KEPT_EVENTS = 4 * SERIES_EVENT_LIMIT;
+
+interface MonthSeries {
+  readonly fingerprint: string;
+  readonly days: readonly Day[];
+  /** The month's daily totals as `[time,count]` pairs. */
+  readonly points: string;
+  readonly total: number;
+  /** `[time,count]` pairs of every channel and of the month's {@link KEPT_EVENTS} busiest events. */
+  readonly channelChunks: ReadonlyMap<string, string>;
+  readonly eventChunks: ReadonlyMap<string, string>;
+  /** Whether every event of the month has its pairs in {@link eventChunks}. */
+  readonly everyEvent: boolean;
+}
+
 /**
  * The first reading of {@link buildSeries}: what each month adds to the totals, in whatever
  * order the months come (a build adds each month as its thread finishes it), kept per month
- * as small as it gets (its totals folded in, its daily points as text).
+ * as small as it gets: its totals folded in, its daily points as text, and the points of the
+ * names most likely to get a series, so that the second reading is needed only when a series'
+ * event was not among a month's busiest.
  */
 export class SeriesTotals {
   private readonly eventTotals = new Map<string, number>();
   private readonly channelTotals = new Map<string, number>();
-  private readonly months = new Map<Month, { fingerprint: string; days: readonly Day[]; points: string; total: number }>();
+  private readonly months = new Map<Month, MonthSeries>();
 
   add(month: MonthCounts): void {
     if (this.months.has(month.month)) throw new Error(`month ${month.month} added twice`);
     addTotals(this.eventTotals, month.eventColumns());
     addTotals(this.channelTotals, month.channelColumns());
+    const times = month.days.map((day) => String(epochMillis(day)));
     let total = 0;
-    const points = month.days.map((day, i) => {
+    const points = times.map((time, i) => {
       const count = month.totals[i] as number;
       total += count;
-      return `[${epochMillis(day)},${count}]`;
+      return `[${time},${count}]`;
     });
-    this.months.set(month.month, { fingerprint: month.fingerprint, days: month.days, points: points.join(','), total });
+    const events = month.eventColumns();
+    const kept = events.size <= KEPT_EVENTS ? [...events] : [...events].map(([name, pairs]) => ({ name, pairs, total: columnTotal(pairs) })).sort((a, b) => b.total - a.total).slice(0, KEPT_EVENTS).map(({ name, pairs }) => [name, pairs] as const);
+    this.months.set(month.month, {
+      fingerprint: month.fingerprint,
+      days: month.days,
+      points: points.join(','),
+      total,
+      channelChunks: new Map([...month.channelColumns()].map(([name, pairs]) => [name, monthChunk(pairs, times)])),
+      eventChunks: new Map(kept.map(([name, pairs]) => [name, monthChunk(pairs, times)])),
+      everyEvent: kept.length === events.size,
+    });
   }
 
   /** The months added so far. */
@@ -191,7 +220,7 @@ export class SeriesTotals {
     return new Set(this.months.keys());
   }
 
-  /** The files, reading the same months again (in month order) for the series of the names that get one. */
+  /** The files; `readMonths` gives the same months again (in month order) when a series needs points the first reading did not keep. */
   async series(readMonths: MonthReader, lastUpdated: string | null): Promise<SummaryFiles> {
     const inOrder = [...this.months].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const months: Record<string, string> = Object.create(null);
@@ -211,11 +240,18 @@ export class SeriesTotals {
     const seriesEvents = busiestEvents.slice(0, SERIES_EVENT_LIMIT).map(([name]) => name);
     const eventPoints = new Map(seriesEvents.map((name) => [name, [] as string[]]));
     const channelPoints = new Map(busiestChannels.map(([name]) => [name, [] as string[]]));
-    for await (const month of readMonths()) {
-      // Each day's time once, as the JSON text of its number.
-      const times = month.days.map((day) => String(epochMillis(day)));
-      addPoints(eventPoints, month.eventColumns(), times);
-      addPoints(channelPoints, month.channelColumns(), times);
+    const kept = inOrder.every(([, month]) => month.everyEvent || seriesEvents.every((name) => month.eventChunks.has(name)));
+    if (kept) {
+      for (const [, month] of inOrder) {
+        addChunks(eventPoints, month.eventChunks);
+        addChunks(channelPoints, month.channelChunks);
+      }
+    } else {
+      for await (const month of readMonths()) {
+        const times = month.days.map((day) => String(epochMillis(day)));
+        addPoints(eventPoints, month.eventColumns(), times);
+        addPoints(channelPoints, month.channelColumns(), times);
+      }
     }
     return {
       index: JSON.stringify({ firstDay, lastDay, days, total, lastUpdated, events: busiestEvents, channels: busiestChannels, seriesEvents, months }),
@@ -226,14 +262,25 @@ export class SeriesTotals {
   }
 }
 
+/** A name's `[time,count]` pairs in a month, from its `[dayIndex, count, …]` column and each day's time as text. */
+function monthChunk(pairs: readonly number[], times: readonly string[]): string {
+  const points: string[] = [];
+  for (let i = 0; i + 1 < pairs.length; i += 2) points.push(`[${times[pairs[i] as number] as string},${pairs[i + 1] as number}]`);
+  return points.join(',');
+}
+
+function addChunks(into: Map<string, string[]>, chunks: ReadonlyMap<string, string>): void {
+  for (const [name, list] of into) {
+    const chunk = chunks.get(name);
+    if (chunk !== undefined) list.push(chunk);
+  }
+}
+
 /** A month's points for the names that have a series, as one chunk of `[time,count]` pairs per name. */
 function addPoints(into: Map<string, string[]>, columns: ReadonlyMap<string, readonly number[]>, times: readonly string[]): void {
   for (const [name, chunks] of into) {
     const pairs = columns.get(name);
-    if (!pairs) continue;
-    const points: string[] = [];
-    for (let i = 0; i + 1 < pairs.length; i += 2) points.push(`[${times[pairs[i] as number] as string},${pairs[i + 1] as number}]`);
-    chunks.push(points.join(','));
+    if (pairs) chunks.push(monthChunk(pairs, times));
   }
 }
 

@@ -86,6 +86,31 @@ describe('summary files', () => {
     expect(await buildSeries(() => months, '2025-03-31 00:00:00+00:00')).toEqual(reference(months, '2025-03-31 00:00:00+00:00'));
   });
 
+  it('read the months a second time only when a series event was not among a month\'s busiest', async () => {
+    /** Months of many events: `star` is rare in every month but the last, where it is the busiest by far. */
+    const manyEvents = (starInLast: number) =>
+      ['202501', '202502', '202503'].map((name, m) => {
+        const month = new MonthCounts(name as Month);
+        const events = new Map(Array.from({ length: 4 * SERIES_EVENT_LIMIT + 50 }, (_, i) => [`e${i}`, 1000 - i] as const));
+        events.set('star', m === 2 ? starInLast : 1);
+        month.addCounts(`${name}01` as Day, { total: 1, events, channels: new Map([['c', m + 1]]) });
+        return month;
+      });
+    for (const [starInLast, readings] of [
+      [1_000_000, 2],
+      [1, 1],
+    ] as const) {
+      const months = manyEvents(starInLast);
+      let read = 0;
+      const files = await buildSeries(() => {
+        read++;
+        return months;
+      }, null);
+      expect(files).toEqual(reference(months, null));
+      expect([starInLast, read]).toEqual([starInLast, readings]);
+    }
+  });
+
   it('keeps only the busiest events in the event series', async () => {
     const month = new MonthCounts('202503' as Month);
     const events = new Map(Array.from({ length: SERIES_EVENT_LIMIT + 20 }, (_, i) => [`e${i}`, i + 1] as const));
