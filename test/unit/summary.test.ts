@@ -91,7 +91,7 @@ describe('summary files', () => {
     const manyEvents = (starInLast: number) =>
       ['202501', '202502', '202503'].map((name, m) => {
         const month = new MonthCounts(name as Month);
-        const events = new Map(Array.from({ length: 4 * SERIES_EVENT_LIMIT + 50 }, (_, i) => [`e${i}`, 1000 - i] as const));
+        const events = new Map<string, number>(Array.from({ length: 4 * SERIES_EVENT_LIMIT + 50 }, (_, i) => [`e${i}`, 1000 - i] as const));
         events.set('star', m === 2 ? starInLast : 1);
         month.addCounts(`${name}01` as Day, { total: 1, events, channels: new Map([['c', m + 1]]) });
         return month;
