@@ -154,6 +154,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
         ? new ProcessStepExecutor({ spec, ...hooks, functionName })
         : new InProcessStepExecutor(handlersOver(local.deps), functionName);
     const input = options.rebuildAll ? { rebuild: 'all' } : options.day !== undefined ? { day: options.day } : {};
+    const taskFailures: string[] = [];
     const result = await runPipelineLocally({
       executor,
       functionLimits: pipelineFunctionLimits(options.functionLimits),
@@ -162,7 +163,10 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
       executionName,
       ...(options.onState ? { onState: options.onState } : {}),
       ...(options.onPayload ? { onPayload: options.onPayload } : {}),
-      ...(options.onTaskFailure ? { onTaskFailure: options.onTaskFailure } : {}),
+      onTaskFailure: (state, error, cause) => {
+        taskFailures.push(`${state}: ${error}: ${cause}`);
+        options.onTaskFailure?.(state, error, cause);
+      },
     });
     // Through the API the branch moves without its work tree; bring the files up to date.
     if (github) await localPublisher.syncWorkTree();
@@ -180,7 +184,11 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRep
     const failure = await readRunRecord<{ error: string; cause: unknown }>(local.deps, executionName, 'failure.json').catch(() => null);
     const drained = await drainedTotals(local.deps, executionName);
     const counts = drained ? { received: drained.received, kept: drained.kept, dropped: drained.dropped, malformed: drained.malformed } : {};
-    const unrecorded = { error: result.error, cause: `the run failed, and its failure record (runs/${executionName}/failure.json in ${base.bucket}) could not be written` };
+    // A step that fails before the run has a record (BeginRun) leaves none: its error says why.
+    const unrecorded = {
+      error: result.error,
+      cause: `the run failed, and its failure record (runs/${executionName}/failure.json in ${base.bucket}) could not be written${taskFailures.length > 0 ? `; failed: ${taskFailures.join('; ')}` : ''}`,
+    };
     return { ...emptyReport(executionName), ...counts, ...base, status: 'FAILED', failure: failure ?? unrecorded };
   } finally {
     // Released by the run's last step; this frees it only if the run never got that far.

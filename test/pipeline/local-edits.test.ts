@@ -20,7 +20,7 @@ describe('local runs and edits in HOME/site', () => {
     const home = await tempDir('local-edits-');
     const site = path.join(home, 'site');
     const messages = (seed: number) => generateMessages({ count: 200, seed, firstDay: '2025-03-01', days: 2 });
-    expect((await runEmbedded({ home, publish, messages: messages(1) })).status).toBe('SUCCEEDED');
+    expect(await runEmbedded({ home, publish, messages: messages(1) })).toMatchObject({ status: 'SUCCEEDED' });
     const commits = await commitsOnBranch(site);
 
     // An edit to a file the next run does not touch, and one to a file it rewrites.
@@ -47,7 +47,7 @@ describe('local runs and edits in HOME/site', () => {
     const home = await tempDir('local-edits-');
     const site = path.join(home, 'site');
     const messages = (seed: number) => generateMessages({ count: 200, seed, firstDay: '2025-03-01', days: 2 });
-    expect((await runEmbedded({ home, publish: 'github', messages: messages(1) })).status).toBe('SUCCEEDED');
+    expect(await runEmbedded({ home, publish: 'github', messages: messages(1) })).toMatchObject({ status: 'SUCCEEDED' });
     await fs.writeFile(path.join(site, 'data/last_updated.txt'), 'my own');
     await fs.appendFile(path.join(site, 'data/date/2025/03/20250301.json'), '\n');
 
