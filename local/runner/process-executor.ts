@@ -16,13 +16,13 @@
  * in as in the Lambda bundles.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
 import type { CheckpointName } from '../../functions/pipeline/deps.js';
 import type { Log } from '../../functions/core/log.js';
 import type { StepExecutor, StepLimits, StepRun } from './state-machine.js';
 import type { PipelineStep } from '../../functions/config/functions.js';
 import { LambdaRuntimeError, lambdaExitError, lambdaOutOfMemoryError, lambdaTimeoutError } from './lambda-errors.js';
 import type { LocalDepsSpec } from './local-deps.js';
+import { residentPeakKb } from './resident-memory.js';
 import { stepHostBundle } from './step-host-bundle.js';
 import type { HostMessage, InvokeMessage } from './step-protocol.js';
 import { localFunctionArn } from './lambda-context.js';
@@ -239,17 +239,5 @@ export class ProcessStepExecutor implements StepExecutor {
   async stop(): Promise<void> {
     for (const sandbox of this.running) sandbox.kill();
     this.running.clear();
-  }
-}
-
-/** The process's peak resident set size so far, in kB, where the system tells it (Linux). */
-async function residentPeakKb(pid: number | undefined): Promise<number | null> {
-  if (pid === undefined || process.platform !== 'linux') return null;
-  try {
-    const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
   }
 }

@@ -124,6 +124,18 @@ describe('each step is held to its Lambda configuration', () => {
     expect(JSON.stringify(report.failure?.cause)).toContain('detect-changes timed out after 0.01 s, its configured Lambda timeout (setting functions.detect-changes.timeoutSeconds)');
   });
 
+  it('counts a step\'s own memory, not that of the process that started it', async () => {
+    // A starting process as large as a long test run's worker: a step process begins as its copy.
+    const ballast = Buffer.alloc(400 * 1024 * 1024, 1);
+    try {
+      const report = await runEmbedded({ home: await homeWithDays(['20250301']), rebuildAll: true });
+      expect(report).toMatchObject({ status: 'SUCCEEDED' });
+      expect(report.limits.steps['begin-run']?.peakMemoryMb).toBeLessThan(256);
+    } finally {
+      expect(ballast.length).toBeGreaterThan(0);
+    }
+  });
+
   it('reports each step\'s peak memory and duration against its configuration', async () => {
     const home = await homeWithDays(['20250301', '20250302']);
     const report = await runEmbedded({ home, rebuildAll: true });
