@@ -69,18 +69,13 @@ export function startMonthPool(threads: number): MonthPool {
 const MONTH_TASK = fileURLToPath(new URL('./month-task.ts', import.meta.url));
 
 async function bundleMonthTask(): Promise<{ file: string; remove: () => Promise<void> }> {
-  const cached = await bundledEntry({ entry: path.relative(projectRoot(), MONTH_TASK) });
+  const cached = await bundledEntry({ entry: MONTH_TASK });
   if (cached) return { file: fileURLToPath(cached), remove: async () => undefined };
   const { build } = await import('esbuild');
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'usage-pipeline-build-'));
   const file = path.join(directory, 'month-task.mjs');
   await build({ entryPoints: [MONTH_TASK], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' });
   return { file, remove: () => fs.rm(directory, { recursive: true, force: true }) };
-}
-
-/** The project's root: the month task's sources live in functions/generator/. */
-function projectRoot(): string {
-  return path.resolve(path.dirname(MONTH_TASK), '..', '..');
 }
 
 function totalSize(days: readonly SourceDay[]): number {

@@ -29,13 +29,14 @@ const OLD_BUNDLE_MS = 24 * 3600 * 1000;
  * null when no bundle can be made.
  *
  * @param {{ projectRoot?: string, entry?: string, cacheDirectory?: string }} [options]
- *   `entry` relative to `projectRoot` (default: the command's); the cache defaults to a directory
+ *   `entry` absolute or relative to `projectRoot` (default: the command's); the cache defaults to a directory
  *   of the project's `node_modules/.cache/usage-pipeline/` named after the entry.
  * @returns {Promise<string | null>}
  */
 export async function bundledEntry(options = {}) {
   const projectRoot = options.projectRoot ?? PROJECT_ROOT;
-  const entry = options.entry ?? 'functions/cli/main.ts';
+  // Relative to the project, with `/`: the manifest's and the cache directory's name for it.
+  const entry = path.relative(projectRoot, path.resolve(projectRoot, options.entry ?? 'functions/cli/main.ts')).split(path.sep).join('/');
   const cacheDirectory = options.cacheDirectory ?? path.join(projectRoot, 'node_modules', '.cache', 'usage-pipeline', entry.replace(/\.[cm]?ts$/, '').replaceAll('/', '-'));
   const manifest = readManifest(cacheDirectory);
   if (manifest && manifest.entry === entry && manifest.projectRoot === projectRoot && isUpToDate(projectRoot, manifest)) {
