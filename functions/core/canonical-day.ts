@@ -14,7 +14,7 @@
  * byte for byte (the property tests compare them).
  */
 import { asciiBytes, asciiEncoded } from './ascii-bytes.js';
-import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD, TIMESTAMP_BACK, TIMESTAMP_NEW, TIMESTAMP_REAL } from './line-index.js';
+import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD, RECORD_FIELDS, TIMESTAMP_BACK, TIMESTAMP_NEW, TIMESTAMP_REAL } from './line-index.js';
 import { timestampProblem } from './timestamp.js';
 import { normaliseEventName, rewriteChannel } from './normalise.js';
 import type { ShardSpace } from './reusable-buffer.js';
@@ -39,8 +39,6 @@ const SHORT_RUN = 8;
 const MEMORY_LIMIT = 50_000;
 /** Names per table an entry id can number (ids stay exact doubles). */
 const SLOT_LIMIT = 2 ** 17;
-/** The fields of a line record. */
-const FIELDS = Object.keys(RECORD).length;
 
 /**
  * A name as written in a line, with what it becomes in each role, worked out on first use
@@ -104,7 +102,7 @@ export class CanonicalDayScanner {
     let runLength = 0;
     let runSet: Set<number> | null = null;
     let kept = 0;
-    for (let r = 0; r < lines * FIELDS; r += FIELDS) {
+    for (let r = 0; r < lines * RECORD_FIELDS; r += RECORD_FIELDS) {
       const start = records[r + RECORD.start] as number;
       const timestampEnd = records[r + RECORD.timestampEnd] as number;
       const end = records[r + RECORD.end] as number;

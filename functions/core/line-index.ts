@@ -21,6 +21,8 @@ interface LineIndexExports {
 
 /** The record fields (see `index` in assembly/line-index.ts). */
 export const RECORD = { start: 0, timestampEnd: 1, end: 2, event: 3, endpoint: 4, prefix: 5, channel: 6, flags: 7 } as const;
+/** Numbers per line record: the module says the same (checked when it is loaded). */
+export const RECORD_FIELDS = Object.keys(RECORD).length;
 /** In `flags` (as in assembly/line-index.ts): the channel's bytes are the endpoint's. */
 export const CHANNEL_IS_ENDPOINT = 1;
 /** In `flags`: the timestamp sorts after the previous line's (the first line's always does), or before it. */
@@ -41,13 +43,12 @@ export type IndexResult = { readonly lines: number; readonly records: Uint32Arra
 export class LineIndex {
   private readonly wasm: LineIndexExports;
   private readonly input: number;
-  private readonly fields: number;
 
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(LINE_INDEX_WASM, 'base64'));
     this.wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as LineIndexExports;
     this.input = this.wasm.INPUT.value as number;
-    this.fields = this.wasm.RECORD_FIELDS.value as number;
+    if (this.wasm.RECORD_FIELDS.value !== RECORD_FIELDS) throw new Error(`line index: records of ${String(this.wasm.RECORD_FIELDS.value)} fields, expected ${RECORD_FIELDS}`);
     this.wasm.reset();
   }
 
@@ -55,14 +56,14 @@ export class LineIndex {
   index(bytes: Uint8Array): IndexResult {
     const recordsAt = align(this.input + bytes.length, 8);
     const room = Math.floor(bytes.length / SHORTEST_LINE) + 2;
-    const needed = recordsAt + room * this.fields * 4;
+    const needed = recordsAt + room * RECORD_FIELDS * 4;
     const memory = this.wasm.memory;
     if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
     new Uint8Array(memory.buffer, this.input, bytes.length).set(bytes);
     const lines = this.wasm.index(bytes.length, recordsAt);
     if (lines === this.wasm.NOT_CANONICAL.value) return 'not canonical';
     if (lines === this.wasm.TABLES_FULL.value) return 'tables full';
-    return { lines, records: new Uint32Array(memory.buffer, recordsAt, lines * this.fields) };
+    return { lines, records: new Uint32Array(memory.buffer, recordsAt, lines * RECORD_FIELDS) };
   }
 
   /** Names numbered so far (new ones since the last call are the caller's to read). */

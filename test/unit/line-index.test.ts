@@ -8,13 +8,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD, TIMESTAMP_BACK, TIMESTAMP_NEW, TIMESTAMP_REAL } from '../../functions/core/line-index.js';
+import { CHANNEL_IS_ENDPOINT, LineIndex, RECORD, RECORD_FIELDS, TIMESTAMP_BACK, TIMESTAMP_NEW, TIMESTAMP_REAL } from '../../functions/core/line-index.js';
 import { seededRandom } from '../../functions/core/random.js';
 import { isRealTimestampAt } from '../../functions/core/timestamp.js';
 import { buildDayShard, buildGeneralDayShard } from '../../functions/core/day-shard.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 
-const FIELDS = Object.keys(RECORD).length;
 
 /** The records as objects, names as text. */
 function readRecords(index: LineIndex, bytes: Uint8Array) {
@@ -22,7 +21,7 @@ function readRecords(index: LineIndex, bytes: Uint8Array) {
   if (typeof result === 'string') return result;
   const name = (number: number) => (number === 0 ? null : index.name(number - 1));
   return Array.from({ length: result.lines }, (_, i) => {
-    const field = (key: keyof typeof RECORD) => result.records[i * FIELDS + RECORD[key]] as number;
+    const field = (key: keyof typeof RECORD) => result.records[i * RECORD_FIELDS + RECORD[key]] as number;
     return {
       line: Buffer.from(bytes.subarray(field('start'), field('end'))).toString('latin1'),
       timestamp: Buffer.from(bytes.subarray(field('start') + 15, field('timestampEnd'))).toString('latin1'),
@@ -94,7 +93,7 @@ describe('the line index', () => {
       for (let m = Math.floor(random() * 3); m > 0; m--) second = mutate(second);
       const result = index.index(day(`{"timestamp": "${first}", "channel": "a", "event": "e"}`, `{"timestamp": "${second}", "channel": "a", "event": "e"}`));
       if (typeof result === 'string') throw new Error(`${first} / ${second}: ${result}`);
-      const flags = [result.records[RECORD.flags] as number, result.records[FIELDS + RECORD.flags] as number];
+      const flags = [result.records[RECORD.flags] as number, result.records[RECORD_FIELDS + RECORD.flags] as number];
       const isReal = (text: string) => isRealTimestampAt(Buffer.from(text, 'latin1'), 0, text.length);
       expect([first, (flags[0] as number) & TIMESTAMP_REAL]).toEqual([first, isReal(first) ? TIMESTAMP_REAL : 0]);
       const order = second > first ? TIMESTAMP_NEW : second < first ? TIMESTAMP_BACK : 0;
