@@ -20,6 +20,7 @@ import { startMonthPool, type MonthPool } from './month-pool.js';
 import { outDirectoryProblem } from './out-directory.js';
 import { runMonthTask, type DayReport, type MonthTask, type MonthTaskResult } from './month-task.js';
 import { UsagePipelineError } from '../core/errors.js';
+import { ownPeakResidentKb } from '../support/resident-memory.js';
 
 export interface BuildOptions {
   readonly input: string;
@@ -242,7 +243,8 @@ async function buildWith(
     finish: roundSeconds((finishEnded - finishStarted) / 1000),
     monthPhases: roundedTimings(monthPhases),
   };
-  return { ...summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started), refused: plan.refused, timings };
+  const peakRssKb = await ownPeakResidentKb();
+  return { ...summarise(plan.days, plan.changed, tasks.length, reports, changes, ignored, threads, started, peakRssKb), refused: plan.refused, timings };
 }
 
 async function runInline(tasks: readonly MonthTask[], progress: (count: number) => void, monthDone: (result: MonthTaskResult) => MonthTaskResult): Promise<MonthTaskResult[]> {
@@ -260,6 +262,7 @@ function summarise(
   ignoredKeys: readonly string[],
   threads: number,
   started: number,
+  peakRssKb: number,
 ): Omit<BuildSummary, 'refused' | 'timings'> {
   const seconds = (performance.now() - started) / 1000;
   const rebuilt = new Set(changed.map((d) => d.day));
@@ -285,7 +288,7 @@ function summarise(
     written: changes.written,
     deleted: changes.deleted,
     threads,
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMb: Math.round(peakRssKb / 1024),
   };
 }
 

@@ -22,7 +22,7 @@ import type { StepExecutor, StepLimits, StepRun } from './state-machine.js';
 import type { PipelineStep } from '../../functions/config/functions.js';
 import { LambdaRuntimeError, lambdaExitError, lambdaOutOfMemoryError, lambdaTimeoutError } from './lambda-errors.js';
 import type { LocalDepsSpec } from './local-deps.js';
-import { residentPeakKb } from './resident-memory.js';
+import { residentPeakKb } from '../../functions/support/resident-memory.js';
 import { stepHostBundle } from './step-host-bundle.js';
 import type { HostMessage, InvokeMessage } from './step-protocol.js';
 import { localFunctionArn } from './lambda-context.js';

@@ -13,7 +13,7 @@ import type { Log } from '../../functions/core/log.js';
 import { createLocalDeps, type LocalDeps, type LocalDepsSpec } from './local-deps.js';
 import type { HostMessage, InvokeMessage } from './step-protocol.js';
 import { lambdaContext } from './lambda-context.js';
-import { residentPeakKb } from './resident-memory.js';
+import { ownPeakResidentKb } from '../../functions/support/resident-memory.js';
 
 const pendingCheckpoints = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 let nextCheckpoint = 0;
@@ -51,7 +51,7 @@ async function invoke(message: InvokeMessage): Promise<void> {
     local?.close();
   }
   // The process stays for the next invocation of the same function, as a warm sandbox does.
-  send({ type: 'result', ...outcome, peakRssKb: (await residentPeakKb('self')) ?? process.resourceUsage().maxRSS });
+  send({ type: 'result', ...outcome, peakRssKb: await ownPeakResidentKb() });
 }
 
 process.on('disconnect', () => process.exit(1));

@@ -23,6 +23,6 @@ export type HostMessage =
       readonly ok: boolean;
       readonly output?: unknown;
       readonly error?: { readonly name: string; readonly message: string };
-      /** The process's peak resident set size, from `process.resourceUsage().maxRSS`. */
+      /** The process's own peak resident set size (support/resident-memory.ts). */
       readonly peakRssKb: number;
     };

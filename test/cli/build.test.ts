@@ -89,6 +89,18 @@ describe('usage-pipeline build: incremental runs', () => {
     expect(second.timings.monthPhases).toEqual({ read: 0, scan: 0, write: 0, summary: 0 });
   });
 
+  it('reports its own peak memory, not that of the process that started it', async () => {
+    const { input, out } = await setup();
+    // A starting process larger than any build here: the command begins as its copy.
+    const ballast = Buffer.alloc(400 * 1024 * 1024, 1);
+    try {
+      const { summary } = await build(input, out);
+      expect(summary.peakRssMb).toBeLessThan(300);
+    } finally {
+      expect(ballast.length).toBeGreaterThan(0);
+    }
+  });
+
   it('makes the all-time files from every month summary on the site, not only the months it built', async () => {
     const { input, out } = await setup();
     await build(input, out);

@@ -1,8 +1,9 @@
 /**
  * A process's peak resident set size, as a Lambda's "Max Memory Used" counts it: this process
  * image's own. Linux's `VmHWM` is that. `process.resourceUsage().maxRSS` is not: it keeps the
- * peak of the image before `exec`, and a forked step process starts as a copy of its parent
- * (a test worker or the command, often past 256 MB), so it could report the parent's size.
+ * peak of the image before `exec`, and a process is forked as a copy of its parent (a step
+ * process of a test worker or of the command, a build started by a benchmark), so it could
+ * report the parent's size.
  */
 import { promises as fs } from 'node:fs';
 
@@ -16,4 +17,9 @@ export async function residentPeakKb(pid: number | 'self' | undefined): Promise<
   } catch {
     return null;
   }
+}
+
+/** In kB: this process's own peak resident set; Node's figure where the system does not say. */
+export async function ownPeakResidentKb(): Promise<number> {
+  return (await residentPeakKb('self')) ?? process.resourceUsage().maxRSS;
 }
